@@ -1,0 +1,43 @@
+# Hull: the two set-up commands are `make run` and `make test`.
+# Each installs whatever is missing (Debian packages when root, else prints the
+# apt-get line), builds .venv from Debian's /usr/bin/python3 (readable by every
+# user, unlike a python under /root), and is safe to run again.
+
+PYTHON_SYSTEM ?= /usr/bin/python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP_SYSTEM := $(VENV)/.system-deps
+STAMP_PY := $(VENV)/.python-deps
+HOST ?= 127.0.0.1
+PORT ?= 8470
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test bench system-deps venv clean
+
+run: venv
+	$(PY) -m engine.console_launcher --host $(HOST) --port $(PORT)
+
+test: venv
+	.ci/setup-test-user
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup tests
+
+bench: venv
+	.ci/setup-system-deps --bench
+	$(PY) -m bench
+
+system-deps: $(STAMP_SYSTEM)
+
+$(STAMP_SYSTEM): .ci/setup-system-deps
+	.ci/setup-system-deps
+	@mkdir -p $(VENV) && touch $@
+
+venv: $(STAMP_SYSTEM) $(STAMP_PY)
+
+$(STAMP_PY): pyproject.toml
+	test -x $(PY) || $(PYTHON_SYSTEM) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	chmod -R a+rX $(VENV)
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache

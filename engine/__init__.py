@@ -1,0 +1,3 @@
+"""Hull: a daemonless, rootless container engine."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,141 @@
+"""Where Hull keeps its state, and the defaults every command starts from.
+
+Rootless: storage under $XDG_DATA_HOME/hull (~/.local/share/hull), runtime files
+under $XDG_RUNTIME_DIR/hull (or a private /tmp/hull-run-UID when that is unset,
+as Podman falls back).  Root: /var/lib/hull and /run/hull.  `--root`,
+`--runroot`, HULL_ROOT and HULL_RUNROOT override both; tests use them to isolate
+themselves.
+
+This module is imported by every CLI call: keep it free of heavy imports.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.errors import StorageError
+
+
+def is_rootless() -> bool:
+    return os.geteuid() != 0
+
+
+def _home() -> Path:
+    return Path(os.environ.get("HOME") or os.path.expanduser("~"))
+
+
+def default_root() -> Path:
+    if env := os.environ.get("HULL_ROOT"):
+        return Path(env)
+    if not is_rootless():
+        return Path("/var/lib/hull")
+    data_home = os.environ.get("XDG_DATA_HOME") or str(_home() / ".local" / "share")
+    return Path(data_home) / "hull"
+
+
+def runtime_dir() -> Path:
+    """$XDG_RUNTIME_DIR when usable, else a private directory we own."""
+    env = os.environ.get("XDG_RUNTIME_DIR")
+    if env and os.path.isdir(env) and os.access(env, os.W_OK):
+        return Path(env)
+    fallback = Path(os.environ.get("TMPDIR", "/tmp")) / f"hull-run-{os.geteuid()}"
+    ensure_private_dir(fallback)
+    return fallback
+
+
+def default_runroot() -> Path:
+    if env := os.environ.get("HULL_RUNROOT"):
+        return Path(env)
+    if not is_rootless():
+        return Path("/run/hull")
+    return runtime_dir() / "hull"
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` mode 0700, refusing one that another user owns."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = path.lstat()
+    except OSError as exc:
+        raise StorageError(f"cannot create {path}: {exc.strerror}") from None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+        raise StorageError(f"{path} is not a directory owned by uid {os.geteuid()}")
+    if st.st_mode & 0o077:
+        os.chmod(path, 0o700)
+    return path
+
+
+@dataclass
+class EngineConfig:
+    """Paths and defaults for one Hull invocation."""
+
+    root: Path = field(default_factory=default_root)
+    runroot: Path = field(default_factory=default_runroot)
+    rootless: bool = field(default_factory=is_rootless)
+    tls_verify: bool | None = None  # None: as registries.conf says
+    registries_conf: Path | None = None  # explicit file (tests, --registries-conf)
+    authfile: Path | None = None
+
+    # --- storage layout (see docs/architecture.md) ---
+    @property
+    def db_path(self) -> Path:
+        return self.root / "state.db"
+
+    @property
+    def blobs_dir(self) -> Path:
+        return self.root / "blobs"
+
+    @property
+    def layers_dir(self) -> Path:
+        return self.root / "layers"
+
+    @property
+    def containers_dir(self) -> Path:
+        return self.root / "containers"
+
+    @property
+    def volumes_dir(self) -> Path:
+        return self.root / "volumes"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.root / "tmp"
+
+    @property
+    def locks_dir(self) -> Path:
+        return self.root / "locks"
+
+    def prepare(self) -> "EngineConfig":
+        """Create the directories (0700: setuid files in layers stay private)."""
+        ensure_private_dir(self.root)
+        for sub in (self.blobs_dir, self.layers_dir, self.tmp_dir, self.locks_dir):
+            sub.mkdir(mode=0o700, exist_ok=True)
+        ensure_private_dir(self.runroot)
+        return self
+
+    def auth_file_candidates(self) -> list[Path]:
+        """auth.json to read, in order; the first is where login writes."""
+        if self.authfile:
+            return [self.authfile]
+        if env := os.environ.get("REGISTRY_AUTH_FILE"):
+            return [Path(env)]
+        paths = []
+        if self.rootless:
+            paths.append(runtime_dir() / "containers" / "auth.json")
+        else:
+            paths.append(Path("/run/containers/0/auth.json"))
+        paths.append(_home() / ".config" / "containers" / "auth.json")
+        docker_cfg = os.environ.get("DOCKER_CONFIG")
+        paths.append(Path(docker_cfg) / "config.json" if docker_cfg else _home() / ".docker" / "config.json")
+        return paths
+
+    def registries_conf_candidates(self) -> list[Path]:
+        if self.registries_conf:
+            return [self.registries_conf]
+        if env := os.environ.get("CONTAINERS_REGISTRIES_CONF"):
+            return [Path(env)]
+        user = Path(os.environ.get("XDG_CONFIG_HOME") or _home() / ".config") / "containers" / "registries.conf"
+        return [user, Path("/etc/containers/registries.conf")]

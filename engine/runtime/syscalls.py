@@ -1,0 +1,151 @@
+"""The Linux system calls Python's `os` module lacks, through cffi (ABI mode).
+
+All of Hull's raw syscalls live here, behind the `Syscalls` class, so tests can
+swap in `FakeSyscalls` (engine/runtime/fake_syscalls.py) and unit-test namespace
+and mount logic without privileges.  Every failure raises SyscallError with the
+call's name and errno, read through cffi's `ffi.errno` right after the call
+(never through a later libc call that could clobber it).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from functools import cached_property
+
+from engine.errors import SyscallError
+
+# Namespace flags (linux/sched.h)
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+# mount(2) flags (linux/mount.h)
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_MOVE = 8192
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+MS_SLAVE = 1 << 19
+MS_SHARED = 1 << 20
+MNT_DETACH = 2
+
+# openat2 resolve flags (linux/openat2.h)
+RESOLVE_NO_XDEV = 0x01
+RESOLVE_NO_MAGICLINKS = 0x02
+RESOLVE_NO_SYMLINKS = 0x04
+RESOLVE_BENEATH = 0x08
+RESOLVE_IN_ROOT = 0x10
+
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+
+_SYSCALL_NUMBERS = {
+    # name: (x86_64, aarch64)
+    "openat2": (437, 437),
+    "pivot_root": (155, 41),
+}
+
+_CDEF = """
+int unshare(int flags);
+int setns(int fd, int nstype);
+int mount(const char *source, const char *target, const char *fstype,
+          unsigned long flags, const void *data);
+int umount2(const char *target, int flags);
+int prctl(int option, unsigned long arg2, unsigned long arg3,
+          unsigned long arg4, unsigned long arg5);
+long syscall(long number, ...);
+int sethostname(const char *name, size_t len);
+struct open_how { uint64_t flags; uint64_t mode; uint64_t resolve; };
+"""
+
+
+def _syscall_number(name: str) -> int:
+    machine = platform.machine()
+    index = {"x86_64": 0, "aarch64": 1}.get(machine)
+    if index is None:
+        raise SyscallError(name, 38, f"(unsupported architecture {machine})")
+    return _SYSCALL_NUMBERS[name][index]
+
+
+class Syscalls:
+    """Real syscalls.  One instance (`SYSCALLS`) is shared by the process."""
+
+    @cached_property
+    def _ffi(self):
+        from cffi import FFI  # imported on first use: keeps CLI start-up lean
+
+        ffi = FFI()
+        ffi.cdef(_CDEF)
+        return ffi
+
+    @cached_property
+    def _libc(self):
+        return self._ffi.dlopen(None)
+
+    def _check(self, name: str, result: int, detail: str = "") -> int:
+        if result < 0:
+            raise SyscallError(name, self._ffi.errno, detail)
+        return result
+
+    def unshare(self, flags: int) -> None:
+        self._check("unshare", self._libc.unshare(flags))
+
+    def setns(self, fd: int, nstype: int = 0) -> None:
+        self._check("setns", self._libc.setns(fd, nstype))
+
+    def mount(self, source: str | None, target: str, fstype: str | None,
+              flags: int = 0, data: str | None = None) -> None:
+        ffi = self._ffi
+        enc = lambda s: ffi.NULL if s is None else s.encode()  # noqa: E731
+        self._check("mount", self._libc.mount(enc(source), target.encode(), enc(fstype),
+                                              flags, enc(data)), target)
+
+    def umount2(self, target: str, flags: int = 0) -> None:
+        self._check("umount2", self._libc.umount2(target.encode(), flags), target)
+
+    def pivot_root(self, new_root: str, put_old: str) -> None:
+        ffi = self._ffi
+        nr = ffi.cast("long", _syscall_number("pivot_root"))
+        self._check("pivot_root", self._libc.syscall(nr, ffi.new("char[]", new_root.encode()),
+                                                     ffi.new("char[]", put_old.encode())), new_root)
+
+    def prctl(self, option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
+        return self._check("prctl", self._libc.prctl(option, arg2, arg3, arg4, arg5))
+
+    def sethostname(self, name: str) -> None:
+        raw = name.encode()
+        self._check("sethostname", self._libc.sethostname(raw, len(raw)))
+
+    def openat2(self, dirfd: int, path: str, flags: int, mode: int = 0, resolve: int = 0) -> int:
+        """openat2(2): the kernel resolves `path` under `dirfd` as `resolve` says."""
+        ffi = self._ffi
+        how = ffi.new("struct open_how *", {"flags": flags | os.O_CLOEXEC, "mode": mode, "resolve": resolve})
+        nr = ffi.cast("long", _syscall_number("openat2"))
+        fd = self._libc.syscall(nr, ffi.cast("int", dirfd), ffi.new("char[]", path.encode()),
+                                how, ffi.cast("size_t", ffi.sizeof("struct open_how")))
+        return self._check("openat2", fd, path)
+
+    @cached_property
+    def has_openat2(self) -> bool:
+        """openat2 exists since Linux 5.6; seccomp filters may still deny it."""
+        root = os.open("/", os.O_PATH | os.O_CLOEXEC)
+        try:
+            os.close(self.openat2(root, ".", os.O_PATH, resolve=RESOLVE_IN_ROOT))
+            return True
+        except SyscallError:
+            return False
+        finally:
+            os.close(root)
+
+
+SYSCALLS = Syscalls()
