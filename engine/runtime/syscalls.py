@@ -38,6 +38,16 @@ MS_SLAVE = 1 << 19
 MS_SHARED = 1 << 20
 MNT_DETACH = 2
 
+# New mount API (linux/mount.h, Linux >= 5.2; overlay's "lowerdir+" needs 6.5)
+FSOPEN_CLOEXEC = 1
+FSCONFIG_SET_FLAG = 0
+FSCONFIG_SET_STRING = 1
+FSCONFIG_CMD_CREATE = 6
+FSMOUNT_CLOEXEC = 1
+MOUNT_ATTR_RDONLY = 1
+MOVE_MOUNT_F_EMPTY_PATH = 4
+AT_FDCWD = -100
+
 # openat2 resolve flags (linux/openat2.h)
 RESOLVE_NO_XDEV = 0x01
 RESOLVE_NO_MAGICLINKS = 0x02
@@ -53,6 +63,10 @@ _SYSCALL_NUMBERS = {
     # name: (x86_64, aarch64)
     "openat2": (437, 437),
     "pivot_root": (155, 41),
+    "move_mount": (429, 429),
+    "fsopen": (430, 430),
+    "fsconfig": (431, 431),
+    "fsmount": (432, 432),
 }
 
 _CDEF = """
@@ -92,6 +106,10 @@ class Syscalls:
     def _libc(self):
         return self._ffi.dlopen(None)
 
+    def preload(self) -> None:
+        """Parse the declarations and open libc now (before a fork, off a hot path)."""
+        self._libc
+
     def _check(self, name: str, result: int, detail: str = "") -> int:
         if result < 0:
             raise SyscallError(name, self._ffi.errno, detail)
@@ -121,6 +139,38 @@ class Syscalls:
 
     def prctl(self, option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
         return self._check("prctl", self._libc.prctl(option, arg2, arg3, arg4, arg5))
+
+    def fsopen(self, fstype: str) -> int:
+        """fsopen(2): a filesystem context fd (close-on-exec) to configure with fsconfig."""
+        ffi = self._ffi
+        nr = ffi.cast("long", _syscall_number("fsopen"))
+        return self._check("fsopen", self._libc.syscall(nr, ffi.new("char[]", fstype.encode()),
+                                                       ffi.cast("unsigned int", FSOPEN_CLOEXEC)), fstype)
+
+    def fsconfig(self, fsfd: int, cmd: int, key: str | None = None, value: str | None = None) -> None:
+        """fsconfig(2): one parameter per call, so values need no escaping and no page limit."""
+        ffi = self._ffi
+        nr = ffi.cast("long", _syscall_number("fsconfig"))
+        ckey = ffi.NULL if key is None else ffi.new("char[]", key.encode())
+        cvalue = ffi.NULL if value is None else ffi.new("char[]", value.encode())
+        self._check("fsconfig", self._libc.syscall(nr, ffi.cast("int", fsfd), ffi.cast("unsigned int", cmd),
+                                                   ckey, cvalue, ffi.cast("int", 0)), key or "")
+
+    def fsmount(self, fsfd: int, attr_flags: int = 0) -> int:
+        """fsmount(2): a detached mount fd (close-on-exec) from a created context."""
+        ffi = self._ffi
+        nr = ffi.cast("long", _syscall_number("fsmount"))
+        return self._check("fsmount", self._libc.syscall(nr, ffi.cast("int", fsfd),
+                                                        ffi.cast("unsigned int", FSMOUNT_CLOEXEC),
+                                                        ffi.cast("unsigned int", attr_flags)))
+
+    def move_mount_fd(self, mntfd: int, target: str) -> None:
+        """move_mount(2) of a detached mount fd onto `target`."""
+        ffi = self._ffi
+        nr = ffi.cast("long", _syscall_number("move_mount"))
+        self._check("move_mount", self._libc.syscall(nr, ffi.cast("int", mntfd), ffi.new("char[]", b""),
+                                                    ffi.cast("int", AT_FDCWD), ffi.new("char[]", target.encode()),
+                                                    ffi.cast("unsigned int", MOVE_MOUNT_F_EMPTY_PATH)), target)
 
     def sethostname(self, name: str) -> None:
         raw = name.encode()
