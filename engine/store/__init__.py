@@ -1,0 +1,73 @@
+"""Hull's storage: content blobs, unpacked layers, images, the state DB and locks.
+
+Services open one `Store` per command: `Store.open(cfg)` is cheap (directory
+checks and, on first query, one sqlite connection; no schema work when the
+schema is current), so `hull images` starts fast.
+
+Concurrency rules every writer follows:
+- content writers (pull, load, import, build) hold `store.writing()` (the store
+  lock, shared) from their first blob until their image is recorded, so gc,
+  which takes it exclusively, never removes their unrecorded content;
+- storage-mutating commands call `store.cleanup()` first, which removes what a
+  crashed process left half-made;
+- everything else is guarded by per-layer lock files and SQLite transactions.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from engine.config import EngineConfig
+from engine.store.blobs import BlobStore
+from engine.store.db import StateDB
+from engine.store.images import Image, ImageStore
+from engine.store.layers import Layer, LayerStore
+from engine.store.locks import file_lock
+
+if TYPE_CHECKING:
+    from engine.store.gc import GCResult
+
+__all__ = ["Store", "Image", "Layer", "BlobStore", "LayerStore", "ImageStore", "StateDB"]
+
+
+class Store:
+    def __init__(self, cfg: EngineConfig) -> None:
+        self.cfg = cfg
+        self.db = StateDB(cfg.db_path)
+        self.blobs = BlobStore(cfg)
+        self.layers = LayerStore(cfg, self.db)
+        self.images = ImageStore(cfg, self.db, self.blobs, self.layers)
+
+    @classmethod
+    def open(cls, cfg: EngineConfig) -> "Store":
+        # Only create directories when the store is new or incomplete: a stat, not six mkdirs.
+        if not cfg.locks_dir.is_dir() or not cfg.runroot.is_dir():
+            cfg.prepare()
+        return cls(cfg)
+
+    @property
+    def lock_path(self) -> Path:
+        return self.cfg.locks_dir / "store.lock"
+
+    def writing(self) -> AbstractContextManager[bool]:
+        """Hold while adding content that is not yet referenced by an image record."""
+        return file_lock(self.lock_path, shared=True)
+
+    def exclusive(self, blocking: bool = True) -> AbstractContextManager[bool]:
+        """Hold to change the store as a whole (gc, system reset)."""
+        return file_lock(self.lock_path, blocking=blocking)
+
+    def cleanup(self) -> int:
+        """Remove what crashed layer creations left; run before mutating storage."""
+        return self.layers.cleanup_incomplete()
+
+    def gc(self, wait: bool = True) -> "GCResult":
+        """Remove layers and blobs no image references (see engine/store/gc.py)."""
+        from engine.store.gc import collect
+
+        return collect(self, wait=wait)
+
+    def close(self) -> None:
+        self.db.close()
