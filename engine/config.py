@@ -20,7 +20,9 @@ from engine.errors import StorageError
 
 
 def is_rootless() -> bool:
-    return os.geteuid() != 0
+    """True for an unprivileged user, also once inside Hull's user namespace
+    (where geteuid() is 0 but the store and auth files are still the user's)."""
+    return os.geteuid() != 0 or os.environ.get("_HULL_USERNS_CONFIGURED") == "1"
 
 
 def _home() -> Path:
