@@ -1,0 +1,151 @@
+"""`hull` entry point: global flags, lazy command dispatch, errors -> exit codes.
+
+Start-up time is a benchmark target (`hull images` against `podman images`), so
+this module imports only argparse and engine.errors; each command's module is
+imported when that command runs.  Every HullError becomes `Error: <one line>`
+on stderr with its exit code (125 by default), as Podman does.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+from engine.cli.parser import GLOBAL_VALUE_FLAGS, LOG_LEVELS, Context, HullParser
+from engine.errors import HullError, InvalidArgument
+
+VERSION = "0.1.0"
+
+# name -> (module, one-line help).  Groups (image, system) dispatch further.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "history": ("engine.cli.history", "Show history of a specified image"),
+    "image": ("engine.cli.image", "Manage images"),
+    "images": ("engine.cli.images", "List images in local storage"),
+    "import": ("engine.cli.import_", "Import a tarball to create a filesystem image"),
+    "info": ("engine.cli.info", "Display hull system information"),
+    "inspect": ("engine.cli.inspect", "Display the configuration of object denoted by ID"),
+    "load": ("engine.cli.load", "Load image(s) from a tar archive"),
+    "login": ("engine.cli.login", "Log in to a container registry"),
+    "logout": ("engine.cli.logout", "Log out of a container registry"),
+    "pull": ("engine.cli.pull", "Pull an image from a registry"),
+    "push": ("engine.cli.push", "Push an image to a specified destination"),
+    "rmi": ("engine.cli.rmi", "Removes one or more images from local storage"),
+    "save": ("engine.cli.save", "Save image(s) to an archive"),
+    "system": ("engine.cli.system", "Manage hull"),
+    "tag": ("engine.cli.tag", "Add an additional name to a local image"),
+    "unshare": ("engine.cli.unshare", "Run a command in a modified user namespace"),
+    "untag": ("engine.cli.untag", "Remove a name from a local image"),
+    "version": ("engine.cli.version", "Display the hull version information"),
+}
+
+_GLOBAL_HELP = """\
+Options:
+      --log-level string          Log messages above specified level (trace, debug, info, warn, error, fatal, panic) (default "warn")
+      --registries-conf string    Path to the registries.conf file
+      --root string               Path to the root directory in which data, including images, is stored
+      --runroot string            Path to the 'run directory' where all state information is stored
+  -h, --help                      help for hull
+  -v, --version                   version for hull
+"""
+
+
+def _usage_text() -> str:
+    width = max(len(n) for n in COMMANDS) + 1
+    lines = ["Manage images and containers", "", "Usage:", "  hull [options] [command]", "",
+             "Available Commands:"]
+    lines += [f"  {name.ljust(width)} {help_}" for name, (_, help_) in sorted(COMMANDS.items())]
+    return "\n".join(lines) + "\n\n" + _GLOBAL_HELP
+
+
+def split_global(argv: Sequence[str], ctx: Context) -> list[str]:
+    """Consume global flags that precede the command; return the rest."""
+    args = list(argv)
+    while args and args[0].startswith("-") and args[0] != "-":
+        flag, eq, value = args[0].partition("=")
+        if flag in ("-h", "--help"):
+            sys.stdout.write(_usage_text())
+            raise SystemExit(0)
+        if flag in ("-v", "--version"):
+            sys.stdout.write(f"hull version {VERSION}\n")
+            raise SystemExit(0)
+        if flag not in GLOBAL_VALUE_FLAGS:
+            raise InvalidArgument(f"unknown flag: {flag}")
+        if not eq:
+            if len(args) < 2:
+                raise InvalidArgument(f"flag needs an argument: {flag}")
+            value = args[1]
+            args.pop(0)
+        args.pop(0)
+        ctx.set_global(flag, value)
+    return args
+
+
+def run_command(table: dict[str, tuple[str, str]], prog: str, args: list[str], ctx: Context) -> int:
+    """Look `args[0]` up in `table`, build its parser, parse, run."""
+    import importlib
+
+    if not args:
+        raise InvalidArgument(f"missing command '{prog} COMMAND'")
+    name, rest = args[0], args[1:]
+    if name == "help":
+        sys.stdout.write(_usage_text())
+        return 0
+    entry = table.get(name)
+    if entry is None:
+        raise InvalidArgument(f"unrecognized command `{prog} {name}`")
+    module = importlib.import_module(entry[0])
+    return int(module.main(f"{prog} {name}", rest, ctx) or 0)
+
+
+def _report(err: BaseException, ctx: Context) -> None:
+    sys.stdout.flush()
+    sys.stderr.write(f"Error: {err}\n")
+    hint = getattr(err, "hint", None)
+    if hint:
+        sys.stderr.write(hint + "\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ctx = Context()
+    try:
+        args = split_global(sys.argv[1:] if argv is None else argv, ctx)
+        if not args:
+            err = InvalidArgument("missing command 'hull COMMAND'")
+            err.hint = "Try 'hull --help' for more information."  # type: ignore[attr-defined]
+            raise err
+        return run_command(COMMANDS, "hull", args, ctx)
+    except HullError as err:
+        if getattr(err, "hint", None) is None and str(err).startswith(("unrecognized command", "unknown flag")):
+            err.hint = "Try 'hull --help' for more information."  # type: ignore[attr-defined]
+        _report(err, ctx)
+        return err.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+    except SystemExit as exc:  # argparse --help and friends
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 125)
+    except Exception as err:  # a bug: one line, the traceback only when debugging
+        if ctx.log_level in ("debug", "trace"):
+            import traceback
+
+            traceback.print_exc()
+        sys.stderr.write(f"Error: {type(err).__name__}: {err}\n".replace("\n", " ").rstrip() + "\n")
+        return 125
+
+
+def _silence_stdout() -> None:
+    """After EPIPE, point stdout at /dev/null so the interpreter's flush is quiet."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+
+
+__all__ = ["main", "COMMANDS", "LOG_LEVELS", "HullParser", "run_command"]

@@ -1,0 +1,183 @@
+"""Argument parsing shared by every command: Podman-style errors and bool flags.
+
+argparse usage errors become InvalidArgument (exit 125) with a "See 'hull X
+--help'" hint, as cobra does.  Global flags (--root, ...) are accepted before
+the command and after it.  Boolean flags accept Podman's `--flag=false` form.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Callable, Sequence
+
+from engine.errors import InvalidArgument
+
+GLOBAL_VALUE_FLAGS = ("--root", "--runroot", "--log-level", "--registries-conf")
+LOG_LEVELS = ("trace", "debug", "info", "warn", "warning", "error", "fatal", "panic")
+
+
+class Context:
+    """Global options of one invocation; builds the EngineConfig on demand."""
+
+    def __init__(self) -> None:
+        self.root: str | None = None
+        self.runroot: str | None = None
+        self.log_level = "warn"
+        self.registries_conf: str | None = None
+        self._config: Any = None
+
+    def set_global(self, flag: str, value: str) -> None:
+        if flag == "--log-level":
+            if value not in LOG_LEVELS:
+                raise InvalidArgument(f'log level "{value}" not supported, choose from: {", ".join(LOG_LEVELS)}')
+            self.log_level = value
+        elif value == "":
+            raise InvalidArgument(f"{flag} must not be empty")
+        else:
+            setattr(self, flag[2:].replace("-", "_"), value)
+
+    def apply(self, ns: argparse.Namespace) -> None:
+        """Global flags given after the command name."""
+        for flag in GLOBAL_VALUE_FLAGS:
+            dest = flag[2:].replace("-", "_")
+            if dest in ns:
+                self.set_global(flag, getattr(ns, dest))
+                delattr(ns, dest)
+
+    @property
+    def debug(self) -> bool:
+        return self.log_level in ("debug", "trace")
+
+    def config(self):  # -> engine.config.EngineConfig
+        if self._config is None:
+            from pathlib import Path
+
+            from engine.config import EngineConfig
+
+            kwargs: dict[str, Any] = {}
+            if self.root:
+                kwargs["root"] = Path(self.root).absolute()
+            if self.runroot:
+                kwargs["runroot"] = Path(self.runroot).absolute()
+            if self.registries_conf:
+                kwargs["registries_conf"] = Path(self.registries_conf)
+            self._config = EngineConfig(**kwargs)
+        return self._config
+
+
+class HullParser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are HullErrors and whose bools take =false."""
+
+    def __init__(self, prog: str, description: str = "", examples: Sequence[str] = (), **kw: Any) -> None:
+        epilog = None
+        if examples:
+            epilog = "Examples:\n" + "\n".join(f"  {e}" for e in examples)
+        super().__init__(
+            prog=prog,
+            description=description,
+            epilog=epilog,
+            allow_abbrev=False,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            **kw,
+        )
+        self._bool_flags: dict[str, str] = {}
+
+    def add_bool(self, *names: str, dest: str | None = None, default: bool = False, help: str = "") -> None:
+        """A flag that is true when given, and also accepts `--flag=true|false`."""
+        action = self.add_argument(*names, dest=dest, action="store_true", default=default, help=help)
+        for name in names:
+            self._bool_flags[name] = action.dest
+        self.add_argument(f"--hull-false-{action.dest}", dest=action.dest, action="store_false",
+                          help=argparse.SUPPRESS)
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> argparse.Namespace:  # type: ignore[override]
+        return super().parse_args(self._rewrite_bools(list(args or [])), namespace)
+
+    def _rewrite_bools(self, args: list[str]) -> list[str]:
+        out: list[str] = []
+        for i, arg in enumerate(args):
+            if arg == "--":
+                return out + args[i:]
+            name, eq, value = arg.partition("=")
+            if eq and name in self._bool_flags:
+                truth = _parse_bool_text(value, name)
+                out.append(name if truth else f"--hull-false-{self._bool_flags[name]}")
+            else:
+                out.append(arg)
+        return out
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        err = InvalidArgument(_cobra_message(message))
+        err.hint = f"See '{self.prog} --help'"  # type: ignore[attr-defined]
+        raise err
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        if message:
+            sys.stderr.write(message)
+        raise SystemExit(status)
+
+
+def _parse_bool_text(value: str, flag: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("true", "1", "t"):
+        return True
+    if lowered in ("false", "0", "f"):
+        return False
+    raise InvalidArgument(f'invalid argument "{value}" for "{flag}" flag: strconv.ParseBool: parsing "{value}": invalid syntax')
+
+
+def _cobra_message(message: str) -> str:
+    """argparse's wording -> cobra's, which scripts written for Podman grep for."""
+    if message.startswith("unrecognized arguments: "):
+        extra = message.split(": ", 1)[1].split()
+        flags = [a for a in extra if a.startswith("-")]
+        if flags:
+            return f"unknown flag: {flags[0].split('=')[0]}"
+        return f"accepts fewer arguments, received extra: {' '.join(extra)}"
+    if message.startswith("argument ") and message.endswith("expected one argument"):
+        flag = message[len("argument "):].split(":")[0].split("/")[-1]
+        return f"flag needs an argument: {flag}"
+    return message
+
+
+def add_global_flags(parser: HullParser) -> None:
+    group = parser.add_argument_group("global flags")
+    for flag in GLOBAL_VALUE_FLAGS:
+        group.add_argument(flag, default=argparse.SUPPRESS, metavar="string", help=argparse.SUPPRESS)
+
+
+def parse(
+    ctx: Context,
+    prog: str,
+    argv: Sequence[str],
+    build: Callable[[HullParser], None],
+    description: str,
+    examples: Sequence[str] = (),
+    usage: str | None = None,
+) -> argparse.Namespace:
+    """Build a command's parser, parse `argv`, apply global flags found in it."""
+    parser = HullParser(prog=prog, description=description, examples=examples, usage=usage)
+    build(parser)
+    add_global_flags(parser)
+    ns = parser.parse_args(argv)
+    ctx.apply(ns)
+    return ns
+
+
+def run_group(
+    table: dict[str, tuple[str, str]], prog: str, argv: Sequence[str], ctx: Context, summary: str
+) -> int:
+    """`hull image <sub>` / `hull system <sub>`: help, or dispatch to the sub-table."""
+    args = list(argv)
+    if not args:
+        raise InvalidArgument(f"missing command '{prog} COMMAND'")
+    if args[0] in ("-h", "--help", "help"):
+        width = max(len(n) for n in table) + 1
+        lines = [summary, "", "Usage:", f"  {prog} [command]", "", "Available Commands:"]
+        lines += [f"  {n.ljust(width)} {h}" for n, (_, h) in sorted(table.items())]
+        sys.stdout.write("\n".join(lines) + "\n")
+        return 0
+    from engine.cli.main import run_command
+
+    return run_command(table, prog, args, ctx)

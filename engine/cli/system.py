@@ -1,0 +1,15 @@
+"""`hull system <command>`: the system command group."""
+
+from __future__ import annotations
+
+from engine.cli.parser import Context, run_group
+
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "df": ("engine.cli.system_df", "Show hull disk usage"),
+    "info": ("engine.cli.info", "Display hull system information"),
+    "reset": ("engine.cli.system_reset", "Reset hull storage"),
+}
+
+
+def main(prog: str, argv: list[str], ctx: Context) -> int:
+    return run_group(SUBCOMMANDS, prog, argv, ctx, "Manage hull")

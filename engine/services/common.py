@@ -1,0 +1,101 @@
+"""Small helpers every service shares: opening the store, entering the user
+namespace, reading an image's config, parsing times."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from engine.config import EngineConfig
+from engine.errors import HullError, StorageError
+
+
+def open_store(cfg: EngineConfig) -> Any:
+    """The Store (engine/store) for `cfg`, directories created on first use."""
+    from engine.store import Store
+
+    return Store.open(cfg)
+
+
+def enter_userns(cfg: EngineConfig) -> None:
+    """Rootless storage changes happen inside Hull's user namespace (files owned
+    by subuids).  Must run before any thread starts: call it first thing."""
+    if os.geteuid() == 0:
+        try:
+            from engine.runtime.userns import ensure_in_userns
+        except ImportError:  # nothing to join as root
+            return
+    else:
+        from engine.runtime.userns import ensure_in_userns
+    ensure_in_userns(cfg)
+
+
+def image_config(store: Any, image: Any) -> dict:
+    """The image's config document (a dict), whatever form the store keeps it in."""
+    config = getattr(image, "config", None)
+    if isinstance(config, dict):
+        return config
+    digest = config if isinstance(config, str) and config.startswith("sha256:") else image.id
+    try:
+        data = store.blobs.read_bytes(digest, 16 << 20)
+        doc = json.loads(data)
+    except HullError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise StorageError(f"reading config of image {image.id}: {exc}") from None
+    if not isinstance(doc, dict):
+        raise StorageError(f"config of image {image.id} is not a JSON object")
+    return doc
+
+
+def image_manifest(store: Any, image: Any) -> dict:
+    try:
+        return json.loads(store.blobs.read_bytes(image.digest, 4 << 20))
+    except HullError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise StorageError(f"reading manifest of image {image.id}: {exc}") from None
+
+
+def parse_time(value: Any) -> float:
+    """RFC 3339 (with nanoseconds, `Z`) or Unix seconds -> Unix seconds; 0 if unknown."""
+    if value is None or value == "":
+        return 0.0
+    if isinstance(value, (int, float)):
+        return float(value)
+    if hasattr(value, "timestamp"):  # a datetime from the store
+        return float(value.timestamp())
+    from datetime import datetime
+
+    text = str(value).strip()
+    if text.endswith("Z") or text.endswith("z"):
+        text = text[:-1] + "+00:00"
+    # Python wants at most 6 fractional digits
+    if "." in text:
+        head, _, tail = text.partition(".")
+        digits = ""
+        while tail and tail[0].isdigit():
+            digits, tail = digits + tail[0], tail[1:]
+        text = f"{head}.{digits[:6]}{tail}" if digits else head + tail
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def rfc3339(ts: float) -> str:
+    """Unix seconds -> "2026-11-29T17:25:48Z" (UTC), as Podman prints CreatedAt."""
+    from datetime import datetime, timezone
+
+    dt = datetime.fromtimestamp(ts, tz=timezone.utc)
+    frac = f".{dt.microsecond:06d}".rstrip("0").rstrip(".")
+    return dt.strftime("%Y-%m-%dT%H:%M:%S") + frac + "Z"
+
+
+def id_hex(image_id: str) -> str:
+    return image_id.partition(":")[2] if ":" in image_id else image_id
+
+
+def full_id(image_id: str) -> str:
+    return image_id if ":" in image_id else "sha256:" + image_id

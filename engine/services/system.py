@@ -1,0 +1,248 @@
+"""System services: version, info, disk usage, reset."""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.config import EngineConfig
+from engine.services.common import id_hex, open_store, parse_time
+
+VERSION = "0.1.0"
+API_VERSION = "4.3.1"  # the libpod API level we follow (compat API: 1.44)
+_GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "i686": "386"}
+
+
+def _arch() -> str:
+    machine = platform.machine()
+    return _GOARCH.get(machine, machine)
+
+
+def version() -> dict[str, Any]:
+    """`hull version`: Podman's shape ({"Client": {...}}), Python in place of Go."""
+    return {
+        "Client": {
+            "APIVersion": API_VERSION,
+            "Version": VERSION,
+            "GoVersion": "python" + platform.python_version(),
+            "PythonVersion": platform.python_version(),
+            "GitCommit": "",
+            "BuiltTime": "Thu Jan  1 00:00:00 1970",
+            "Built": 0,
+            "OsArch": f"linux/{_arch()}",
+            "Os": "linux",
+        }
+    }
+
+
+# ---------------------------------------------------------------- info
+def _os_release() -> dict[str, str]:
+    out: dict[str, str] = {}
+    try:
+        with open("/etc/os-release") as f:
+            for line in f:
+                key, _, value = line.strip().partition("=")
+                if key:
+                    out[key] = value.strip('"')
+    except OSError:
+        pass
+    return out
+
+
+def _meminfo() -> dict[str, int]:
+    out: dict[str, int] = {}
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                key, _, rest = line.partition(":")
+                parts = rest.split()
+                if parts:
+                    out[key] = int(parts[0]) * 1024
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def _uptime() -> str:
+    try:
+        with open("/proc/uptime") as f:
+            seconds = float(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return ""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{int(hours)}h {int(minutes)}m {secs:.2f}s"
+
+
+def _id_mappings(cfg: EngineConfig) -> dict[str, Any]:
+    if not cfg.rootless:
+        return {"gidmap": None, "uidmap": None}
+    try:
+        from engine.runtime.idmap import user_id_maps
+
+        maps = user_id_maps()
+    except Exception as exc:  # info must still print when /etc/subuid is broken
+        return {"gidmap": None, "uidmap": None, "warning": str(exc)}
+
+    def rows(m: Any) -> list[dict[str, int]]:
+        return [{"container_id": x.container_id, "host_id": x.host_id, "size": x.size} for x in m]
+
+    return {"gidmap": rows(maps.gid_maps), "uidmap": rows(maps.uid_maps)}
+
+
+def _registries(cfg: EngineConfig) -> dict[str, Any]:
+    from engine.registry.registries_conf import load_registries_conf
+
+    conf = load_registries_conf(cfg.registries_conf_candidates())
+    out: dict[str, Any] = {}
+    for entry in conf.registries:
+        out[entry.prefix] = {
+            "Blocked": entry.blocked,
+            "Insecure": entry.insecure,
+            "Location": entry.location,
+            "MirrorByDigestOnly": False,
+            "Mirrors": [{"Insecure": m.insecure, "Location": m.location} for m in entry.mirrors] or None,
+            "Prefix": entry.prefix,
+        }
+    if conf.unqualified_search:
+        out["search"] = list(conf.unqualified_search)
+    return out
+
+
+def _fs_usage(path: str) -> tuple[int, int]:
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return 0, 0
+    total = st.f_blocks * st.f_frsize
+    return total, total - st.f_bfree * st.f_frsize
+
+
+def info(cfg: EngineConfig) -> dict[str, Any]:
+    """`hull info`: host, store, registries and version, with Podman's keys."""
+    store = open_store(cfg)
+    images = store.images.list()
+    release = _os_release()
+    mem = _meminfo()
+    allocated, used = _fs_usage(str(cfg.root))
+    rootless = cfg.rootless
+    return {
+        "host": {
+            "arch": _arch(),
+            "cpus": os.cpu_count() or 0,
+            "distribution": {
+                "codename": release.get("VERSION_CODENAME", ""),
+                "distribution": release.get("ID", ""),
+                "version": release.get("VERSION_ID", ""),
+            },
+            "hostname": platform.node(),
+            "idMappings": _id_mappings(cfg),
+            "kernel": platform.release(),
+            "memFree": mem.get("MemAvailable", 0),
+            "memTotal": mem.get("MemTotal", 0),
+            "os": "linux",
+            "security": {"rootless": rootless},
+            "swapFree": mem.get("SwapFree", 0),
+            "swapTotal": mem.get("SwapTotal", 0),
+            "uptime": _uptime(),
+        },
+        "registries": _registries(cfg),
+        "store": {
+            "containerStore": {"number": 0, "paused": 0, "running": 0, "stopped": 0},
+            "graphDriverName": "overlay",
+            "graphRoot": str(cfg.root),
+            "graphRootAllocated": allocated,
+            "graphRootUsed": used,
+            "imageStore": {"number": len(images)},
+            "runRoot": str(cfg.runroot),
+            "volumePath": str(cfg.volumes_dir),
+        },
+        "version": {
+            "APIVersion": API_VERSION,
+            "Built": 0,
+            "BuiltTime": "Thu Jan  1 00:00:00 1970",
+            "GitCommit": "",
+            "GoVersion": "python" + platform.python_version(),
+            "Os": "linux",
+            "OsArch": f"linux/{_arch()}",
+            "Version": VERSION,
+        },
+    }
+
+
+# ---------------------------------------------------------------- df
+@dataclass
+class ImageUsage:
+    id: str
+    names: list[str]
+    created: float
+    size: int
+    shared_size: int
+    unique_size: int
+    containers: int = 0
+
+
+@dataclass
+class DiskUsage:
+    images: list[ImageUsage] = field(default_factory=list)
+    images_size: int = 0  # unique layers counted once
+    images_reclaimable: int = 0
+    images_active: int = 0
+    containers: list[Any] = field(default_factory=list)
+    volumes: list[Any] = field(default_factory=list)
+
+
+def df(cfg: EngineConfig) -> DiskUsage:
+    """What images (and, later, containers and volumes) take on disk."""
+    store = open_store(cfg)
+    images = store.images.list()
+    layer_sizes = {layer.chain_id: int(layer.size) for layer in store.layers.list()}
+    users: dict[str, int] = {}
+    for image in images:
+        for chain in image.layers:
+            users[chain] = users.get(chain, 0) + 1
+    usage = DiskUsage()
+    for image in images:
+        shared = sum(layer_sizes.get(c, 0) for c in image.layers if users.get(c, 0) > 1)
+        usage.images.append(ImageUsage(
+            id=id_hex(image.id), names=list(image.names), created=parse_time(image.created),
+            size=int(image.size or 0), shared_size=shared, unique_size=int(image.size or 0) - shared,
+        ))
+    usage.images_size = sum(layer_sizes.get(c, 0) for c in users)
+    usage.images_reclaimable = usage.images_size  # no containers use images yet
+    return usage
+
+
+# ---------------------------------------------------------------- reset
+def reset(cfg: EngineConfig) -> list[str]:
+    """Remove everything under root and runroot; stop the pause process.
+
+    Rootless, the layers hold files owned by subuids: removing them needs the
+    user namespace, so join it first (before any thread starts).
+    """
+    from engine.services.common import enter_userns
+    from engine.store.rmtree import remove_tree
+
+    removed: list[str] = []
+    if cfg.rootless and (cfg.root.exists() or cfg.runroot.exists()):
+        enter_userns(cfg)
+    for path in (cfg.root, cfg.runroot):
+        if path == cfg.runroot and path.exists():
+            _stop_pause(cfg)
+        if path.exists() or path.is_symlink():
+            remove_tree(path)
+            removed.append(str(path))
+    return removed
+
+
+def _stop_pause(cfg: EngineConfig) -> None:
+    try:
+        from engine.runtime.pause import stop_pause
+    except ImportError:
+        return
+    try:
+        stop_pause(cfg.runroot)
+    except (OSError, ProcessLookupError):
+        pass
