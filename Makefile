@@ -35,7 +35,7 @@ venv: $(STAMP_SYSTEM) $(STAMP_PY)
 
 $(STAMP_PY): pyproject.toml
 	test -x $(PY) || $(PYTHON_SYSTEM) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --config-settings editable_mode=compat -e '.[test]'
 	chmod -R a+rX $(VENV)
 	touch $@
 

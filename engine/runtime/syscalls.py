@@ -96,10 +96,13 @@ class Syscalls:
 
     @cached_property
     def _ffi(self):
-        from cffi import FFI  # imported on first use: keeps CLI start-up lean
+        try:  # pre-parsed declarations (engine/runtime/libc_build.py): ~2 ms
+            from engine.runtime._libc_cffi import ffi
+        except ImportError:  # stale or missing: parse them now (~30 ms)
+            from cffi import FFI
 
-        ffi = FFI()
-        ffi.cdef(_CDEF)
+            ffi = FFI()
+            ffi.cdef(_CDEF)
         return ffi
 
     @cached_property
