@@ -84,7 +84,7 @@ def error_message(response: httpx.Response) -> str:
     """The registry's error, as containers/image words it ("manifest unknown")."""
     try:
         body = read_capped(response, MAX_ERROR_BODY, "error body")
-    except RegistryError:
+    except (RegistryError, httpx.StreamError):  # HEAD answers, already-closed streams
         body = b""
     try:
         errors = json.loads(body).get("errors") or []
