@@ -15,7 +15,7 @@ PYTEST_WORKERS ?= 2
 .PHONY: run test bench system-deps venv clean
 
 run: venv
-	$(PY) -m engine.console_launcher --host $(HOST) --port $(PORT)
+	$(PY) manage.py runconsole --host $(HOST) --port $(PORT)
 
 test: venv
 	.ci/setup-test-user

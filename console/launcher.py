@@ -1,0 +1,95 @@
+"""Start the console: a fresh login token, daphne on a loopback address, the URL on stdout.
+
+Runs in this process as the current user: the console calls the engine
+in-process with that user's rights, nothing more.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import TextIO
+
+from django.conf import settings
+
+from console import login_token
+from engine.config import EngineConfig
+from engine.errors import InvalidArgument
+
+# Loopback only: the token guards the door, but there is no reason to open it
+# to the network (plain http would also show the cookie to anyone on the path).
+LOOPBACK = {"127.0.0.1": "127.0.0.1", "localhost": "127.0.0.1", "::1": "::1", "[::1]": "::1"}
+
+
+@dataclass(frozen=True)
+class Listening:
+    host: str  # as the user should type it in a URL
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def bind_address(host: str) -> str:
+    try:
+        return LOOPBACK[host.lower()]
+    except KeyError:
+        raise InvalidArgument(
+            f"the console listens only on a loopback address (127.0.0.1, localhost, ::1), not {host!r}"
+        ) from None
+
+
+def url_host(host: str) -> str:
+    bind = bind_address(host)
+    if host.lower() == "localhost":
+        return "localhost"
+    return "[::1]" if bind == "::1" else bind
+
+
+def announce(where: Listening, token: str, token_path: object, out: TextIO) -> None:
+    out.write(f"Hull console for this user at {where.base_url}/\n")
+    out.write(f"Log in (new link at every start): {where.base_url}/login?token={token}\n")
+    out.write(f"The token is also in {token_path} (mode 0600).\n")
+    out.flush()
+
+
+def serve(host: str = "127.0.0.1", port: int = 8470, out: TextIO = sys.stdout) -> int:
+    """Serve until SIGINT/SIGTERM; returns the exit status."""
+    bind = bind_address(host)
+    if not 0 <= port <= 65535:
+        raise InvalidArgument(f"bad port {port}")
+    token_path = login_token.token_file(EngineConfig())
+    token = login_token.new_token()
+
+    # Importing daphne.server installs Twisted's asyncio reactor: keep it here.
+    from daphne.endpoints import build_endpoint_description_strings
+    from daphne.server import Server
+
+    from console.asgi import application
+
+    server: Server
+
+    def ready() -> None:
+        # Called once the socket listens; with --port 0 only now is the port known.
+        actual_port = server.listening_addresses[0][1] if server.listening_addresses else port
+        settings.SESSION_COOKIE_NAME = f"hull_console_{actual_port}"
+        login_token.write_token_file(token_path, token)
+        announce(Listening(url_host(host), actual_port), token, token_path, out)
+
+    server = Server(
+        application,
+        endpoints=build_endpoint_description_strings(host=bind, port=port),
+        ready_callable=ready,
+        verbosity=1,
+        server_name="hull-console",
+    )
+    try:
+        server.run()
+    finally:
+        login_token.remove_token_file(token_path, token)
+        login_token.set_token(None)
+    if not server.listening_addresses:
+        sys.stderr.write(f"hull console: cannot listen on {host}:{port}\n")
+        return 1
+    return 0
