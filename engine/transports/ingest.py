@@ -49,13 +49,16 @@ def ingest_member(store: "Store", source: ArchiveSource, plan: LayerPlan) -> str
     """Stream one archive member into the blob store; returns its digest."""
     if plan.digest is not None and store.blobs.has(plan.digest):
         return plan.digest
-    with source.open(plan.member) as src, store.blobs.ingest(plan.digest, plan.size) as writer:
-        while True:
-            chunk = src.read(CHUNK)
-            if not chunk:
-                break
-            writer.write(chunk)
-        return writer.commit()
+    try:
+        with source.open(plan.member) as src, store.blobs.ingest(plan.digest, plan.size) as writer:
+            while True:
+                chunk = src.read(CHUNK)
+                if not chunk:
+                    break
+                writer.write(chunk)
+            return writer.commit()
+    except IntegrityError as exc:
+        raise IntegrityError(f"{plan.member} in the {source.label} is corrupt: {exc}") from None
 
 
 def diff_id_of_blob(store: "Store", digest: str) -> str:

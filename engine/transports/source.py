@@ -39,6 +39,10 @@ def _clean_name(name: str) -> str:
     return "/".join(parts)
 
 
+class MemberMissing(UnsafeArchive):
+    """The archive has no such member (as opposed to one that is unsafe)."""
+
+
 class ArchiveSource:
     """What the format readers need: exists, read (capped), open (stream), size."""
 
@@ -113,6 +117,8 @@ class TarSource(ArchiveSource):
             members = self._tar.getmembers()
         except (tarfile.TarError, OSError, EOFError) as exc:
             self.close()
+            if "unexpected end" in str(exc):
+                raise UnsafeArchive(f"archive is truncated: {exc}") from None
             raise UnsafeArchive(f"not a readable tar archive: {exc}") from None
         total = os.fstat(fileobj.fileno()).st_size if hasattr(fileobj, "fileno") else None
         self._check_complete(members, total)
@@ -146,7 +152,7 @@ class TarSource(ArchiveSource):
         for _ in range(_MAX_LINK_HOPS):
             m = self.members.get(name)
             if m is None:
-                raise UnsafeArchive(f"archive has no {name}")
+                raise MemberMissing(f"archive has no {name}")
             if m.issym():
                 target = posixpath.join(posixpath.dirname(name), m.linkname)
                 if m.linkname.startswith("/"):
@@ -165,7 +171,7 @@ class TarSource(ArchiveSource):
         try:
             self._resolve(name)
             return True
-        except UnsafeArchive:
+        except MemberMissing:
             return False
 
     def size(self, name: str) -> int:
@@ -208,14 +214,14 @@ class DirSource(ArchiveSource):
         try:
             st = os.stat(self._path(name))
         except FileNotFoundError:
-            raise UnsafeArchive(f"{self.root} has no {name}") from None
+            raise MemberMissing(f"{self.root} has no {name}") from None
         return st.st_size
 
     def open(self, name: str) -> BinaryIO:
         try:
             return open(self._path(name), "rb")
         except FileNotFoundError:
-            raise UnsafeArchive(f"{self.root} has no {name}") from None
+            raise MemberMissing(f"{self.root} has no {name}") from None
         except OSError as exc:
             raise InvalidArgument(f"cannot read {self._path(name)}: {exc.strerror}") from None
 
