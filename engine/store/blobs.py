@@ -13,7 +13,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,7 +54,7 @@ class BlobWriter:
         self.size = 0
         self.digest: str | None = None
         self._done = False
-        self.temp_path = store.tmp_dir / f"{TEMP_PREFIX}{secrets.token_hex(12)}"
+        self.temp_path = store.tmp_dir / f"{TEMP_PREFIX}{os.urandom(12).hex()}"
         try:
             self._fd = os.open(
                 self.temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600

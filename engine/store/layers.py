@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import secrets
 import sqlite3
 import stat
 import time
@@ -145,7 +144,7 @@ class LayerStore:
                 raise StorageError(f"parent layer {parent} is not in the store")
             # We hold the lock: anything on disk for this layer is a crashed attempt's debris.
             self._remove_debris(chain)
-            tmp = self.dir / f"{self.layer_dir(chain).name}{_TMP_MARK}{secrets.token_hex(6)}"
+            tmp = self.dir / f"{self.layer_dir(chain).name}{_TMP_MARK}{os.urandom(6).hex()}"
             with self.db.transaction() as conn:
                 conn.execute(
                     "INSERT INTO layers (chain_id, diff_id, parent, compressed_digest, created, complete, tmp_dir)"

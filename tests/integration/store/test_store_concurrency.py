@@ -13,8 +13,6 @@ import signal
 import time
 from pathlib import Path
 
-import pytest
-
 from engine.config import EngineConfig
 from engine.store import Store
 from engine.store.gc import collect
@@ -68,7 +66,7 @@ def _pull(root: str, log: str, barrier, name: str) -> None:
     assert store.images.lookup(name).layers == chain
 
 
-def _run_all(mp, procs: list) -> None:
+def _run_all(procs: list) -> None:
     for p in procs:
         p.start()
     for p in procs:
@@ -91,7 +89,7 @@ def test_concurrent_pulls_of_one_image_store_it_once(mp, shared_root: str, tmp_p
     log = str(tmp_path / "populate.log")
     barrier = mp.Barrier(workers)
     procs = [mp.Process(target=_pull, args=(shared_root, log, barrier, NAME)) for _ in range(workers)]
-    _run_all(mp, procs)
+    _run_all(procs)
 
     lines = Path(log).read_text().splitlines()
     populated = sorted(line.split()[1] for line in lines)
@@ -125,7 +123,7 @@ def test_concurrent_pulls_under_different_names_and_a_gc(mp, shared_root: str, t
              for n in range(pullers)]
     gc_proc.start()
     try:
-        _run_all(mp, procs)
+        _run_all(procs)
     finally:
         stop.set()
         gc_proc.join(60)
@@ -160,7 +158,7 @@ def test_concurrent_tagging_keeps_names_unique(mp, shared_root: str) -> None:
         store.images.add(config, config, [base.chain_id], [])
     workers = 6
     barrier = mp.Barrier(workers)
-    _run_all(mp, [mp.Process(target=_tagger, args=(shared_root, barrier, w, 25)) for w in range(workers)])
+    _run_all([mp.Process(target=_tagger, args=(shared_root, barrier, w, 25)) for w in range(workers)])
     names = [row[0] for row in store.db.query("SELECT name FROM image_names ORDER BY name")]
     assert names == [f"docker.io/library/moving:{t}" for t in range(3)]
     _assert_consistent(shared_root)
