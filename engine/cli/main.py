@@ -97,12 +97,10 @@ def run_command(table: dict[str, tuple[str, str]], prog: str, args: list[str], c
     return int(module.main(f"{prog} {name}", rest, ctx) or 0)
 
 
-def _report(err: BaseException, ctx: Context) -> None:
+def _report(err: BaseException) -> None:
+    # One line only (no "See --help" hint): scripts and our tests read exactly one.
     sys.stdout.flush()
     sys.stderr.write(f"Error: {err}\n")
-    hint = getattr(err, "hint", None)
-    if hint:
-        sys.stderr.write(hint + "\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -110,14 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = split_global(sys.argv[1:] if argv is None else argv, ctx)
         if not args:
-            err = InvalidArgument("missing command 'hull COMMAND'")
-            err.hint = "Try 'hull --help' for more information."  # type: ignore[attr-defined]
-            raise err
+            raise InvalidArgument("missing command 'hull COMMAND'")
         return run_command(COMMANDS, "hull", args, ctx)
     except HullError as err:
-        if getattr(err, "hint", None) is None and str(err).startswith(("unrecognized command", "unknown flag")):
-            err.hint = "Try 'hull --help' for more information."  # type: ignore[attr-defined]
-        _report(err, ctx)
+        _report(err)
         return err.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("\n")

@@ -1,7 +1,7 @@
 """Argument parsing shared by every command: Podman-style errors and bool flags.
 
-argparse usage errors become InvalidArgument (exit 125) with a "See 'hull X
---help'" hint, as cobra does.  Global flags (--root, ...) are accepted before
+argparse usage errors become InvalidArgument (exit 125) worded as cobra words
+them ("unknown flag: --x").  Global flags (--root, ...) are accepted before
 the command and after it.  Boolean flags accept Podman's `--flag=false` form.
 """
 
@@ -108,9 +108,7 @@ class HullParser(argparse.ArgumentParser):
         return out
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        err = InvalidArgument(_cobra_message(message))
-        err.hint = f"See '{self.prog} --help'"  # type: ignore[attr-defined]
-        raise err
+        raise InvalidArgument(_cobra_message(message))
 
     def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
         if message:

@@ -1,0 +1,26 @@
+"""Flags shared by the commands that talk to a registry (pull, push, login)."""
+
+from __future__ import annotations
+
+import argparse
+
+from engine.cli.parser import HullParser
+
+
+def add_registry_flags(p: HullParser, creds: bool = True) -> None:
+    p.add_argument("--authfile", metavar="string", help="path of the authentication file")
+    if creds:
+        p.add_argument("--creds", metavar="[username[:password]]",
+                       help="Credentials (USERNAME:PASSWORD) to use for authenticating to a registry")
+    p.add_bool("--tls-verify", dest="tls_verify", default=None,
+               help="Require HTTPS and verify certificates when contacting registries (default true)")
+    p.add_argument("--cert-dir", metavar="Pathname", help=argparse.SUPPRESS)
+
+
+def creds_with_prompt(text: str | None) -> str | None:
+    """`--creds user` without a password asks for it, as Podman does."""
+    if text is None or ":" in text:
+        return text
+    import getpass
+
+    return f"{text}:{getpass.getpass('Password: ')}"

@@ -1,0 +1,117 @@
+"""save, load and import: image archives and root filesystem tarballs (engine/transports)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from engine.config import EngineConfig
+from engine.errors import InvalidArgument
+from engine.services.common import enter_userns, id_hex, open_store
+
+SAVE_FORMATS = ("docker-archive", "oci-archive", "oci-dir")
+
+
+@dataclass
+class SaveOptions:
+    format: str = "docker-archive"
+    multi_image: bool = False
+
+
+def save(cfg: EngineConfig, names: list[str], out: "str | BinaryIO", opts: SaveOptions) -> None:
+    """Write the named images to `out` (a path, or a binary stream such as stdout)."""
+    from engine.services.images import find_image
+    from engine.transports import save_images
+
+    if opts.format not in SAVE_FORMATS:
+        raise InvalidArgument(f"unknown format {opts.format!r}: choose from {', '.join(SAVE_FORMATS)}")
+    if not names:
+        raise InvalidArgument("need at least 1 argument")
+    if len(names) > 1 and opts.format == "docker-archive" and not opts.multi_image:
+        raise InvalidArgument("saving several images into a docker-archive needs -m/--multi-image-archive")
+    store = open_store(cfg)
+    images = store.images.list()
+    found, tags = [], []
+    for text in names:
+        image = find_image(store, text, images)
+        found.append(image)
+        tags.append(_name_for(image, text))
+    save_images(store, found, tags, opts.format, out)
+
+
+def _name_for(image: Any, text: str) -> str | None:
+    """The full name `text` stands for in the archive; None when it was an ID."""
+    from engine.services.images import _match_own_name
+
+    hex_text = text.removeprefix("sha256:")
+    if hex_text and all(c in "0123456789abcdef" for c in hex_text) and id_hex(image.id).startswith(hex_text):
+        return None
+    try:
+        return _match_own_name(image, text) or (image.names[0] if image.names else None)
+    except InvalidArgument:
+        return image.names[0] if image.names else None
+
+
+@dataclass
+class LoadResult:
+    ids: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+
+def load(cfg: EngineConfig, source: "str | BinaryIO") -> LoadResult:
+    """Store every image of an archive (path, directory or stream)."""
+    from engine.transports import load_archive
+
+    enter_userns(cfg)
+    store = open_store(cfg)
+    images = load_archive(store, source)
+    result = LoadResult()
+    for image in images:
+        result.ids.append(id_hex(image.id))
+        result.names.extend(image.names)
+    return result
+
+
+@dataclass
+class ImportOptions:
+    reference: str | None = None
+    changes: list[str] = field(default_factory=list)  # Dockerfile instructions: CMD, ENV, ...
+    message: str = ""
+    os: str | None = None
+    arch: str | None = None
+    variant: str | None = None
+
+
+CHANGE_INSTRUCTIONS = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD", "STOPSIGNAL", "USER", "VOLUME",
+                       "WORKDIR")
+
+
+def parse_changes(changes: list[str]) -> list[tuple[str, str]]:
+    """Check `-c/--change` values up front: `INSTRUCTION args`, or `INSTRUCTION=args`."""
+    out = []
+    for change in changes:
+        text = change.strip()
+        word, sep, rest = text.partition(" ")
+        if "=" in word and not sep:
+            word, _, rest = text.partition("=")
+        if word.upper() not in CHANGE_INSTRUCTIONS:
+            raise InvalidArgument(f'invalid change "{change}": unsupported instruction "{word}"')
+        out.append((word.upper(), rest.strip()))
+    return out
+
+
+def import_(cfg: EngineConfig, source: "str | BinaryIO", opts: ImportOptions) -> str:
+    """A root filesystem tarball (path, URL-less stream) -> a one-layer image; returns its ID."""
+    from engine.services.images import normalize_new_name
+
+    changes = parse_changes(opts.changes)
+    name = normalize_new_name(opts.reference) if opts.reference else None
+    enter_userns(cfg)
+    try:
+        from engine.transports.tarball import import_tarball
+    except ImportError:
+        raise InvalidArgument("import is not available in this build yet") from None
+    store = open_store(cfg)
+    image = import_tarball(store, source, name=name, changes=changes, message=opts.message,
+                           os=opts.os, arch=opts.arch, variant=opts.variant)
+    return id_hex(image.id)

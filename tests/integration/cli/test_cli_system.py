@@ -1,0 +1,63 @@
+"""info, version, system df, system reset through the real binary."""
+
+from __future__ import annotations
+
+import json
+
+from tests.integration.cli.seed import seed_image
+
+
+def test_version_formats(hull):
+    out = hull("version").ok().stdout
+    assert "Version:" in out and "OS/Arch:" in out
+    assert hull("version", "--format", "{{.Client.Version}}").ok().stdout == "0.1.0\n"
+    assert json.loads(hull("version", "--format", "json").ok().stdout)["Client"]["Os"] == "linux"
+    hull("version", "--format", "{{.Nope}}").assert_error(125)
+
+
+def test_info_paths_and_formats(hull):
+    import yaml
+
+    doc = yaml.safe_load(hull("info").ok().stdout)
+    assert doc["store"]["graphRoot"] == str(hull.root)
+    assert doc["store"]["runRoot"] == str(hull.runroot)
+    assert doc["host"]["security"]["rootless"] is hull.rootless
+    assert doc["store"]["imageStore"]["number"] == 0
+    assert hull("info", "--format", "{{.Store.GraphRoot}}").ok().stdout == f"{hull.root}\n"
+    assert json.loads(hull("info", "-f", "json").ok().stdout)["store"]["runRoot"] == str(hull.runroot)
+    assert hull("system", "info", "--format", "{{.Host.Os}}").ok().stdout == "linux\n"
+
+
+def test_info_shows_registries_conf(hull):
+    conf = hull.workdir / "registries.conf"
+    conf.write_text('unqualified-search-registries = ["quay.io"]\n[[registry]]\nlocation = "localhost:5000"\ninsecure = true\n')
+    doc = json.loads(hull("--registries-conf", str(conf), "info", "--format", "json").ok().stdout)
+    assert doc["registries"]["search"] == ["quay.io"]
+    assert doc["registries"]["localhost:5000"]["Insecure"] is True
+
+
+def test_system_df(hull):
+    hull("info").ok()
+    seed_image(hull.root, hull.runroot, ["localhost/a:1"], files={"f": b"x" * 2000})
+    lines = hull("system", "df").ok().lines
+    assert lines[0].split() == ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
+    assert lines[1].split()[:4] == ["Images", "1", "0", "2kB"]
+    verbose = hull("system", "df", "-v").ok().stdout
+    assert "Images space usage:" in verbose and "localhost/a" in verbose
+    assert json.loads(hull("system", "df", "--format", "json").ok().stdout)[0]["Total"] == 1
+
+
+def test_system_reset(hull):
+    hull("info").ok()
+    seed_image(hull.root, hull.runroot, ["localhost/a:1"])
+    # without -f it asks; no answer means no
+    r = hull("system", "reset", input="\n")
+    assert r.returncode == 0 and "Are you sure" in r.stdout and hull.root.exists()
+    hull("system", "reset", "--force").ok()
+    assert not hull.root.exists() and not hull.runroot.exists()
+    assert hull("images", "-q").ok().lines == []  # a fresh store again
+
+
+def test_unknown_system_subcommand(hull):
+    hull("system", "frob").assert_error(125, "unrecognized command")
+    hull("system").assert_error(125, "missing command")
