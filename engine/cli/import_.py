@@ -41,7 +41,5 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     opts = svc.ImportOptions(reference=args.reference, changes=args.change, message=args.message,
                              os=args.os, arch=args.arch, variant=args.variant)
     image_id = svc.import_(ctx.config(), source, opts)
-    if not args.quiet:
-        sys.stderr.write("Getting image source signatures\nWriting manifest to image destination\n")
     print(f"sha256:{image_id}")
     return 0

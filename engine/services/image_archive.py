@@ -82,36 +82,24 @@ class ImportOptions:
     variant: str | None = None
 
 
-CHANGE_INSTRUCTIONS = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD", "STOPSIGNAL", "USER", "VOLUME",
-                       "WORKDIR")
-
-
-def parse_changes(changes: list[str]) -> list[tuple[str, str]]:
-    """Check `-c/--change` values up front: `INSTRUCTION args`, or `INSTRUCTION=args`."""
-    out = []
-    for change in changes:
-        text = change.strip()
-        word, sep, rest = text.partition(" ")
-        if "=" in word and not sep:
-            word, _, rest = text.partition("=")
-        if word.upper() not in CHANGE_INSTRUCTIONS:
-            raise InvalidArgument(f'invalid change "{change}": unsupported instruction "{word}"')
-        out.append((word.upper(), rest.strip()))
-    return out
-
-
 def import_(cfg: EngineConfig, source: "str | BinaryIO", opts: ImportOptions) -> str:
-    """A root filesystem tarball (path, URL-less stream) -> a one-layer image; returns its ID."""
+    """A root filesystem tarball (path or stream) -> a one-layer image; returns its ID."""
     from engine.services.images import normalize_new_name
+    from engine.transports.changes import apply_changes
 
-    changes = parse_changes(opts.changes)
-    name = normalize_new_name(opts.reference) if opts.reference else None
+    apply_changes({}, list(opts.changes))  # bad --change values fail before any work
+    names = [normalize_new_name(opts.reference)] if opts.reference else []
+    platform = None
+    if opts.os or opts.arch or opts.variant:
+        from engine.oci.platform import Platform, host_platform, parse_platform
+
+        host = host_platform()
+        arch = parse_platform(opts.arch) if opts.arch else host
+        platform = Platform(opts.os or host.os, arch.architecture, opts.variant or (arch.variant if opts.arch else None))
     enter_userns(cfg)
-    try:
-        from engine.transports.tarball import import_tarball
-    except ImportError:
-        raise InvalidArgument("import is not available in this build yet") from None
+    from engine.transports.tarball import import_tarball
+
     store = open_store(cfg)
-    image = import_tarball(store, source, name=name, changes=changes, message=opts.message,
-                           os=opts.os, arch=opts.arch, variant=opts.variant)
+    image = import_tarball(store, source, changes=list(opts.changes), message=opts.message or None,
+                           names=names, platform=platform)
     return id_hex(image.id)

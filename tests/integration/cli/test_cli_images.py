@@ -216,3 +216,27 @@ def test_load_corrupt_archive_stores_nothing(hull):
     bad.write_bytes(BUSYBOX_TAR.read_bytes()[:50000])
     hull("load", "-i", str(bad)).assert_error(125)
     assert hull("images", "-q").ok().lines == []
+
+
+def test_import_tarball_with_changes(hull):
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        data = b"#!/bin/sh\necho hi\n"
+        info = tarfile.TarInfo("bin/hello")
+        info.size, info.mode = len(data), 0o755
+        tar.addfile(info, io.BytesIO(data))
+    tarball = hull.workdir / "rootfs.tar"
+    tarball.write_bytes(buf.getvalue())
+    out = hull("import", "-c", 'CMD ["/bin/hello"]', "-c", "ENV A=1", "-m", "my message",
+               str(tarball), "imported:1").ok().stdout
+    assert out.startswith("sha256:") and len(out.strip()) == 71
+    got = hull("image", "inspect", "--format", "{{.Config.Cmd}} {{.Config.Env}}", "imported:1").ok().stdout
+    assert got == "[/bin/hello] [A=1]\n"
+    assert "my message" in hull("history", "imported:1").ok().stdout
+    stdin_id = hull("import", "-", input=buf.getvalue()).ok().stdout.strip()
+    assert stdin_id.startswith("sha256:")
+    hull("import", "-c", "BOGUS x", str(tarball)).assert_error(125, "invalid change")
+    hull("import", str(hull.workdir / "missing.tar")).assert_error(125, "no such file")
