@@ -21,7 +21,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from tests.fixtures.users import TestUser, remove_tree, rootless_user, user_tmpdir
+from tests.fixtures.users import (
+    TestUser, kill_pidfile_processes, remove_tree, rootless_user, user_tmpdir,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 HULL_BIN = Path(os.environ.get("HULL_BIN", REPO / ".venv" / "bin" / "hull"))
@@ -229,6 +231,10 @@ class Context:
     def close(self) -> None:
         if self._registry is not None:
             self._registry.stop()
+        # Podman's rootless pause process (catatonit) lives on otherwise: its pid file
+        # is under our XDG_RUNTIME_DIR, so this kills only what this run started.
+        kill_pidfile_processes([self.xdg_runtime, *(e.runroot for e in self.engines.values())],
+                               self.user.uid)
         if not self.keep:
             remove_tree(self.workdir, self.user)
 

@@ -58,7 +58,16 @@ def write_json(measurements: list[Measurement], info: dict) -> Path:
 def _fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "-"
-    return f"{value * 1000:.0f} ms" if unit == "s" and value < 10 else f"{value:.2f} {unit}"
+    if unit == "s":
+        return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+    return f"{value:.1f} {unit}"
+
+
+def _cell(r: dict, unit: str) -> str:
+    """Median, with the range of the samples: noisy machines show it at once."""
+    samples = r.get("samples") or []
+    spread = f" ({_fmt(min(samples), unit)}-{_fmt(max(samples), unit)})" if len(samples) > 1 else ""
+    return _fmt(r.get("median"), unit) + spread
 
 
 def _row(m: dict) -> str:
@@ -71,7 +80,7 @@ def _row(m: dict) -> str:
         elif r.get("error"):
             cells.append("failed: " + r["error"].replace("|", "\\|")[:160])
         else:
-            cells.append(_fmt(r.get("median"), m["unit"]))
+            cells.append(_cell(r, m["unit"]))
     ratio = f"{m['ratio']:.2f}x" if m.get("ratio") is not None else "-"
     target = f"<= {m['target']}x" if m.get("target") is not None else "-"
     met = "-" if m.get("ratio") is None or m.get("target") is None else (
@@ -89,7 +98,7 @@ def update_doc(measurements: list[Measurement], info: dict) -> None:
         START,
         f"<!-- bench:data {json.dumps(rows, separators=(',', ':'))} -->",
         "",
-        "| benchmark | Hull (median) | Podman (median) | Hull/Podman | target | met | rounds | measured |",
+        "| benchmark | Hull median (min-max) | Podman median (min-max) | Hull/Podman | target | met | rounds | measured |",
         "|---|---|---|---|---|---|---|---|",
         *(_row(rows[k]) for k in rows),
         "",

@@ -8,9 +8,8 @@ integration, api, console) sees the same ones:
 - registry.py: a real docker-registry on 127.0.0.1 (another engineer's; optional
   here so the suite still runs while it does not exist).
 
-Django: pytest-django reads DJANGO_SETTINGS_MODULE before this file is imported,
-so when the console exists set it in pyproject's [tool.pytest.ini_options]
-(DJANGO_SETTINGS_MODULE = "console.settings"), not here.
+Django: DJANGO_SETTINGS_MODULE is deliberately not set here; tests/console/conftest.py
+sets it for the console tests only, so engine tests never import Django.
 """
 
 from __future__ import annotations
