@@ -194,3 +194,16 @@ def test_rootless_cleanup_removes_subuid_files(hull_factory) -> None:
 
 def test_real_hull_version_runs_in_both_modes(hull_any) -> None:
     hull_any("version").ok()
+
+
+def test_cached_archive_is_world_readable(busybox_image: BuiltImage) -> None:
+    path = busybox_image.cached_archive()
+    assert path == busybox_image.cached_archive()  # built once
+    assert os.stat(path).st_mode & stat.S_IROTH
+    with tarfile.open(path) as tar:
+        assert "index.json" in tar.getnames()
+
+
+def test_load_fixture_image_in_both_modes(hull_any, busybox_image: BuiltImage) -> None:
+    """The path container tests take: a fixture image loaded into a fresh store."""
+    assert hull_any.load(busybox_image) == busybox_image.id
