@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from engine.archive.extract import apply_layer  # noqa: F401  (the module under test must import)
 from tests.fixtures.users import remove_tree, user_tmpdir
 
 REPO = Path(__file__).resolve().parents[3]
