@@ -212,7 +212,7 @@ class _Applier:
 
     def _hardlink(self, entry: ts.Entry, path: bytes) -> None:
         target = normalize_name(entry.linkname)
-        if target not in self.seen:
+        if not target or target not in self.seen:
             raise UnsafeArchive(f"layer hardlink {_show(entry.name)} points to {_show(entry.linkname)},"
                                 " which is not an earlier entry of this layer")
         if not path or target == path:

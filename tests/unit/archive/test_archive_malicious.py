@@ -118,6 +118,10 @@ def test_hardlink_with_dotdot_is_refused(breakout, target):
     run(breakout, [H("link", target)], refused=True)
 
 
+def test_hardlink_to_the_root_is_refused(breakout):
+    run(breakout, [D("./"), H("link", "./")], refused=True)
+
+
 def test_hardlink_to_host_absolute_path_is_refused(breakout):
     run(breakout, [H("link", str(breakout.victim / "hello"))], refused=True)
 
