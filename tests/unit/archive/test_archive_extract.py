@@ -20,6 +20,7 @@ import zstandard
 from archive_layers import D, E, F, H, S, make_tar
 
 from engine.archive.extract import apply_layer
+from engine.errors import UnsafeArchive
 
 pytestmark = pytest.mark.usefixtures("resolver")
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs real root")
@@ -254,3 +255,19 @@ def test_base256_uid_and_big_numbers(tmp_path):
     reader = TarReader(io.BytesIO(buf), DEFAULT_LIMITS)
     entry = reader.next()
     assert (entry.uid, entry.gid) == (3_000_000, 3_000_001)
+
+
+def test_no_fd_leaks_on_success_or_refusal(tmp_path):
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    good = make_tar([D("a"), F("a/f", b"x"), S("l", "a"), F("l/g", b"y"), H("h", "a/f")])
+    bad = make_tar([D("a"), F("a/f", b"x"), F("../escape", b"z")])
+    before = open_fds()
+    for i in range(3):
+        (tmp_path / f"good{i}").mkdir()
+        apply_layer(io.BytesIO(gzip.compress(good)), tmp_path / f"good{i}")
+        (tmp_path / f"bad{i}").mkdir()
+        with pytest.raises(UnsafeArchive):
+            apply_layer(io.BytesIO(gzip.compress(bad)), tmp_path / f"bad{i}")
+    assert open_fds() == before
