@@ -21,13 +21,8 @@ def open_store(cfg: EngineConfig) -> Any:
 def enter_userns(cfg: EngineConfig) -> None:
     """Rootless storage changes happen inside Hull's user namespace (files owned
     by subuids).  Must run before any thread starts: call it first thing."""
-    if os.geteuid() == 0:
-        try:
-            from engine.runtime.userns import ensure_in_userns
-        except ImportError:  # nothing to join as root
-            return
-    else:
-        from engine.runtime.userns import ensure_in_userns
+    from engine.runtime.userns import ensure_in_userns
+
     ensure_in_userns(cfg)
 
 

@@ -29,6 +29,7 @@ def save(cfg: EngineConfig, names: list[str], out: "str | BinaryIO", opts: SaveO
         raise InvalidArgument("need at least 1 argument")
     if len(names) > 1 and opts.format == "docker-archive" and not opts.multi_image:
         raise InvalidArgument("saving several images into a docker-archive needs -m/--multi-image-archive")
+    enter_userns(cfg)  # re-packing a layer dir must read its files with container uids
     store = open_store(cfg)
     images = store.images.list()
     found, tags = [], []

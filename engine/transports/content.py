@@ -102,10 +102,8 @@ def blob_from_layer_dir(store: "Store", chain_id: str, diff_id: str) -> str:
     from engine.archive.tarwriter import write_tar
 
     with store.blobs.ingest(diff_id) as writer:
-        try:
-            write_tar(store.layers.diff_path(chain_id), writer)
-        except IntegrityError:
-            raise
+        # The layer dir is in overlay form: whiteouts go back to `.wh.` entries.
+        write_tar(store.layers.diff_path(chain_id), writer, overlay_whiteouts=True)
         try:
             return writer.commit()
         except IntegrityError:
