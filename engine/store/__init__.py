@@ -17,19 +17,23 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False
 
 from engine.config import EngineConfig
 from engine.store.blobs import BlobStore
+from engine.store.containers import ContainerStore, image_user_check
 from engine.store.db import StateDB
 from engine.store.images import Image, ImageStore
 from engine.store.layers import Layer, LayerStore
 from engine.store.locks import file_lock
+from engine.store.secrets import SecretStore
+from engine.store.volumes import VolumeStore
 
 if TYPE_CHECKING:
     from engine.store.gc import GCResult
 
-__all__ = ["Store", "Image", "Layer", "BlobStore", "LayerStore", "ImageStore", "StateDB"]
+__all__ = ["Store", "Image", "Layer", "BlobStore", "LayerStore", "ImageStore", "StateDB",
+           "ContainerStore", "VolumeStore", "SecretStore"]
 
 
 class Store:
@@ -39,6 +43,11 @@ class Store:
         self.blobs = BlobStore(cfg)
         self.layers = LayerStore(cfg, self.db)
         self.images = ImageStore(cfg, self.db, self.blobs, self.layers)
+        self.containers = ContainerStore(cfg, self.db)
+        self.volumes = VolumeStore(cfg, self.db)
+        self.secrets = SecretStore(cfg, self.db)
+        # rmi refuses (exit 2) while a container uses the image
+        ImageStore.add_user_check(image_user_check)
 
     @classmethod
     def open(cls, cfg: EngineConfig) -> "Store":

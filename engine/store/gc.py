@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 # Each returns one column of chain ids that must stay; later issues append theirs.
 LAYER_REFERENCES: list[str] = [
     "SELECT j.value FROM images, json_each(images.layers) AS j",
+    # issue 3: the layers under a container (its image may be untagged but stays)
+    "SELECT j.value FROM containers JOIN images ON images.id = containers.image_id, "
+    "json_each(images.layers) AS j",
 ]
 # Each returns one column of blob digests that must stay (besides referenced layers' blobs).
 BLOB_REFERENCES: list[str] = [

@@ -57,7 +57,69 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX image_digests_digest ON image_digests(digest);
     """,
-    # 2 - containers, volumes... : later issues append their migrations here.
+    # 2 - issue 3: containers, named volumes (and which containers use them), secrets.
+    """
+    CREATE TABLE containers (
+        id            TEXT PRIMARY KEY,                 -- 64 hex
+        name          TEXT NOT NULL UNIQUE,
+        image_id      TEXT REFERENCES images(id),       -- NULL for a --rootfs container
+        image_name    TEXT NOT NULL DEFAULT '',         -- what the user asked for, normalised
+        created       REAL NOT NULL,
+        state         TEXT NOT NULL,                    -- configured|created|running|paused|stopped|exited|removing
+        pid           INTEGER NOT NULL DEFAULT 0,
+        monitor_pid   INTEGER NOT NULL DEFAULT 0,
+        exit_code     INTEGER NOT NULL DEFAULT 0,
+        started_at    REAL NOT NULL DEFAULT 0,
+        finished_at   REAL NOT NULL DEFAULT 0,
+        restart_count INTEGER NOT NULL DEFAULT 0,
+        health        TEXT NOT NULL DEFAULT '',         -- '', starting, healthy, unhealthy
+        health_log    TEXT NOT NULL DEFAULT '[]',       -- JSON list of the last checks
+        failing_streak INTEGER NOT NULL DEFAULT 0,
+        stopped_by_user INTEGER NOT NULL DEFAULT 0,     -- restart policies never restart these
+        oom_killed    INTEGER NOT NULL DEFAULT 0,
+        error         TEXT NOT NULL DEFAULT '',
+        pod           TEXT NOT NULL DEFAULT '',
+        labels        TEXT NOT NULL DEFAULT '{}',       -- JSON, copied from options for filters
+        command       TEXT NOT NULL DEFAULT '[]',       -- JSON argv (entrypoint + cmd) for ps
+        options       TEXT NOT NULL DEFAULT '{}',       -- ContainerOptions as JSON
+        spec_path     TEXT NOT NULL DEFAULT '',         -- userdata/config.json once generated
+        mounted       INTEGER NOT NULL DEFAULT 0        -- `hull mount` references
+    );
+    CREATE INDEX containers_image ON containers(image_id);
+    CREATE INDEX containers_state ON containers(state);
+
+    CREATE TABLE volumes (
+        name        TEXT PRIMARY KEY,
+        driver      TEXT NOT NULL DEFAULT 'local',
+        mountpoint  TEXT NOT NULL,
+        labels      TEXT NOT NULL DEFAULT '{}',
+        options     TEXT NOT NULL DEFAULT '{}',
+        created     REAL NOT NULL,
+        anonymous   INTEGER NOT NULL DEFAULT 0,
+        needs_copy_up INTEGER NOT NULL DEFAULT 1,       -- image content not yet copied in
+        uid         INTEGER,
+        gid         INTEGER
+    );
+
+    CREATE TABLE container_volumes (
+        container_id TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+        volume       TEXT NOT NULL REFERENCES volumes(name),
+        destination  TEXT NOT NULL,
+        PRIMARY KEY (container_id, destination)
+    ) WITHOUT ROWID;
+    CREATE INDEX container_volumes_volume ON container_volumes(volume);
+
+    CREATE TABLE secrets (
+        id       TEXT PRIMARY KEY,                      -- 25 hex, as Podman
+        name     TEXT NOT NULL UNIQUE,
+        driver   TEXT NOT NULL DEFAULT 'file',
+        labels   TEXT NOT NULL DEFAULT '{}',
+        options  TEXT NOT NULL DEFAULT '{}',
+        created  REAL NOT NULL,
+        updated  REAL NOT NULL
+    );
+    """,
+    # 3 - later issues append their migrations here.
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
