@@ -88,6 +88,7 @@ class Container:
     options: dict[str, Any] = field(default_factory=dict)
     spec_path: str = ""
     mounted: int = 0
+    runtime: str = ""
 
     @property
     def short_id(self) -> str:
@@ -97,7 +98,7 @@ class Container:
 _FIELDS = {
     "pid", "monitor_pid", "exit_code", "started_at", "finished_at", "restart_count", "health",
     "health_log", "failing_streak", "stopped_by_user", "oom_killed", "error", "pod", "labels",
-    "command", "options", "spec_path", "mounted", "image_id", "image_name",
+    "command", "options", "spec_path", "mounted", "image_id", "image_name", "runtime",
 }
 _JSON_FIELDS = {"health_log", "labels", "command", "options"}
 
@@ -112,7 +113,7 @@ def _row(row: sqlite3.Row) -> Container:
         stopped_by_user=bool(row["stopped_by_user"]), oom_killed=bool(row["oom_killed"]),
         error=row["error"], pod=row["pod"], labels=json.loads(row["labels"]),
         command=json.loads(row["command"]), options=json.loads(row["options"]),
-        spec_path=row["spec_path"], mounted=row["mounted"],
+        spec_path=row["spec_path"], mounted=row["mounted"], runtime=row["runtime"],
     )
 
 
@@ -230,6 +231,7 @@ class ContainerStore:
     def create(self, name: str | None, image_id: str | None, image_name: str, *,
                options: dict[str, Any] | None = None, labels: dict[str, str] | None = None,
                command: list[str] | None = None, pod: str = "", cid: str | None = None,
+               runtime: str = "",
                state: ContainerState = ContainerState.CONFIGURED) -> Container:
         """Record a new container; a taken name raises Podman's "already in use" Conflict."""
         cid = cid or self.new_id()
@@ -250,9 +252,9 @@ class ContainerStore:
                 raise name_in_use(name, taken[0])
             conn.execute(
                 "INSERT INTO containers (id, name, image_id, image_name, created, state, labels, "
-                "command, options, pod) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "command, options, pod, runtime) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (cid, name, image_id, image_name, now, state.value, json.dumps(labels or {}, sort_keys=True),
-                 json.dumps(command or []), json.dumps(options or {}, sort_keys=True), pod),
+                 json.dumps(command or []), json.dumps(options or {}, sort_keys=True), pod, runtime),
             )
         return self.get(cid)
 

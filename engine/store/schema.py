@@ -83,6 +83,7 @@ MIGRATIONS: list[str] = [
         command       TEXT NOT NULL DEFAULT '[]',       -- JSON argv (entrypoint + cmd) for ps
         options       TEXT NOT NULL DEFAULT '{}',       -- ContainerOptions as JSON
         spec_path     TEXT NOT NULL DEFAULT '',         -- userdata/config.json once generated
+        runtime       TEXT NOT NULL DEFAULT '',         -- '' = built-in, else crun/runc/a path
         mounted       INTEGER NOT NULL DEFAULT 0        -- `hull mount` references
     );
     CREATE INDEX containers_image ON containers(image_id);
