@@ -36,6 +36,7 @@ venv: $(STAMP_SYSTEM) $(STAMP_PY)
 $(STAMP_PY): pyproject.toml
 	test -x $(PY) || $(PYTHON_SYSTEM) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --config-settings editable_mode=compat -e '.[test]'
+	$(PY) -m engine.cli.launcher $(VENV)/bin/hull
 	chmod -R a+rX $(VENV)
 	touch $@
 

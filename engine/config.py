@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.errors import StorageError
@@ -70,16 +69,38 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-@dataclass
 class EngineConfig:
-    """Paths and defaults for one Hull invocation."""
+    """Paths and defaults for one Hull invocation.
 
-    root: Path = field(default_factory=default_root)
-    runroot: Path = field(default_factory=default_runroot)
-    rootless: bool = field(default_factory=is_rootless)
-    tls_verify: bool | None = None  # None: as registries.conf says
-    registries_conf: Path | None = None  # explicit file (tests, --registries-conf)
-    authfile: Path | None = None
+    A plain class, not a dataclass: this module is on every command's start-up
+    path and `dataclasses` drags in `inspect` (milliseconds per call).
+    """
+
+    __slots__ = ("root", "runroot", "rootless", "tls_verify", "registries_conf", "authfile")
+
+    def __init__(self, root: Path | None = None, runroot: Path | None = None,
+                 rootless: bool | None = None, tls_verify: bool | None = None,
+                 registries_conf: Path | None = None, authfile: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_root()
+        self.runroot = Path(runroot) if runroot is not None else default_runroot()
+        self.rootless = is_rootless() if rootless is None else rootless
+        self.tls_verify = tls_verify  # None: as registries.conf says
+        self.registries_conf = registries_conf  # explicit file (tests, --registries-conf)
+        self.authfile = authfile
+
+    def replace(self, **changes: object) -> "EngineConfig":
+        """A copy with some fields changed."""
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        fields.update(changes)
+        return EngineConfig(**fields)  # type: ignore[arg-type]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EngineConfig) and all(
+            getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        return f"EngineConfig({inner})"
 
     # --- storage layout (see docs/architecture.md) ---
     @property

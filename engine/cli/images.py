@@ -7,7 +7,9 @@ humanize helpers and the images service (store + sqlite).
 from __future__ import annotations
 
 import sys
-from typing import Any
+TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
+if TYPE_CHECKING:
+    from typing import Any
 
 from engine.cli.humanize import human_size, short_id, time_ago
 from engine.cli.output import Printer, format_spec, parse_filters

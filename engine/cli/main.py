@@ -9,7 +9,9 @@ on stderr with its exit code (125 by default), as Podman does.
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
+if TYPE_CHECKING:
+    from typing import Sequence
 
 from engine.cli.parser import GLOBAL_VALUE_FLAGS, LOG_LEVELS, Context, HullParser
 from engine.errors import HullError, InvalidArgument

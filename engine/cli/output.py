@@ -11,7 +11,9 @@ is given.
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterable, Mapping, Sequence, TextIO
+TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Mapping, Sequence, TextIO
 
 from engine.errors import InvalidArgument
 

@@ -8,8 +8,11 @@ the command and after it.  Boolean flags accept Podman's `--flag=false` form.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from typing import Any, Callable, Sequence
+TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
+if TYPE_CHECKING:
+    from typing import Any, Callable, Sequence
 
 from engine.errors import InvalidArgument
 
@@ -66,6 +69,18 @@ class Context:
         return self._config
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Asks the terminal's width through os, not shutil: argparse builds a
+    formatter for every add_argument, and shutil costs milliseconds to import."""
+
+    def __init__(self, prog: str) -> None:
+        try:
+            width = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size().columns
+        except (ValueError, OSError):
+            width = 80
+        super().__init__(prog, width=max(width - 2, 20))
+
+
 class HullParser(argparse.ArgumentParser):
     """ArgumentParser whose errors are HullErrors and whose bools take =false."""
 
@@ -78,7 +93,7 @@ class HullParser(argparse.ArgumentParser):
             description=description,
             epilog=epilog,
             allow_abbrev=False,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            formatter_class=_HelpFormatter,
             **kw,
         )
         self._bool_flags: dict[str, str] = {}

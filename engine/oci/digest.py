@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from engine.errors import InvalidArgument
@@ -11,6 +10,12 @@ from engine.errors import InvalidArgument
 _DIGEST_RE = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
 _HEX_LENGTHS = {"sha256": 64, "sha512": 128}
 _HEX_RE = re.compile(r"^[a-f0-9]+$")
+
+
+def _hashlib():  # imported on first use: OpenSSL's hashlib costs ms at start-up
+    import hashlib
+
+    return hashlib
 
 
 def validate_digest(digest: str) -> str:
@@ -39,9 +44,9 @@ def digest_hex(digest: str) -> str:
 
 
 def sha256_digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+    return "sha256:" + _hashlib().sha256(data).hexdigest()
 
 
 def new_hasher(digest: str):
     """A hashlib object for the algorithm of `digest`."""
-    return hashlib.new(validate_digest(digest).partition(":")[0])
+    return _hashlib().new(validate_digest(digest).partition(":")[0])

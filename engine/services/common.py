@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
+if TYPE_CHECKING:
+    from typing import Any
 
 from engine.config import EngineConfig
 from engine.errors import HullError, StorageError

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -57,7 +57,7 @@ def registry_config(cfg: EngineConfig, opts: RegistryOptions) -> EngineConfig:
         changes["authfile"] = Path(opts.authfile)
     if opts.tls_verify is not None:
         changes["tls_verify"] = opts.tls_verify
-    return replace(cfg, **changes) if changes else cfg
+    return cfg.replace(**changes) if changes else cfg
 
 
 def _platform(opts: PullOptions) -> Any:

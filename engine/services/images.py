@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from typing import Any
+TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
+if TYPE_CHECKING:
+    from typing import Any
 
 from engine.config import EngineConfig
 from engine.errors import Conflict, HullError, ImageNotFound, InUse, InvalidArgument

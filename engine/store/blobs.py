@@ -11,12 +11,13 @@ on its own temp file, so gc can tell a live ingest from one whose process died.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 from engine.config import EngineConfig
 from engine.errors import IntegrityError, InvalidArgument, NotFound, StorageError, UnsafeArchive
@@ -41,6 +42,7 @@ class BlobWriter:
     def __init__(
         self, store: "BlobStore", expected_digest: str | None, expected_size: int | None
     ) -> None:
+        import hashlib  # lazily: OpenSSL's hashlib costs ms at every start
         if expected_digest is not None:
             validate_digest(expected_digest)
         if expected_size is not None and expected_size < 0:
@@ -158,6 +160,7 @@ class BlobStore:
 
     def read_bytes(self, digest: str, max_size: int) -> bytes:
         """The whole blob, verified against its digest; refuses one over max_size."""
+        import hashlib  # lazily: OpenSSL's hashlib costs ms at every start
         with self.open(digest) as f:
             data = f.read(max_size + 1)
         if len(data) > max_size:
@@ -171,6 +174,7 @@ class BlobStore:
         return BlobWriter(self, expected_digest, expected_size)
 
     def put_bytes(self, data: bytes, expected_digest: str | None = None) -> str:
+        import hashlib  # lazily: OpenSSL's hashlib costs ms at every start
         if expected_digest is not None:
             algorithm, _, hex_part = validate_digest(expected_digest).partition(":")
             if hashlib.new(algorithm, data).hexdigest() != hex_part:

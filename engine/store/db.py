@@ -15,7 +15,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
+if TYPE_CHECKING:
+    from typing import Any
 
 from engine.errors import HullError, InUse, StorageError
 from engine.store.schema import MIGRATIONS, SCHEMA_VERSION

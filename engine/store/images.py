@@ -17,7 +17,9 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
+if TYPE_CHECKING:
+    from typing import Any
 
 from engine.config import EngineConfig
 from engine.errors import ImageNotFound, InUse, InvalidArgument, StorageError

@@ -16,7 +16,6 @@ those whose layer lock is free (so never the work of a live process).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sqlite3
@@ -86,6 +85,7 @@ class LayerStore:
     @staticmethod
     def chain_id(parent_chain_id: str | None, diff_id: str) -> str:
         """OCI ChainID: the diff ID for a base layer, else sha256("<parent> <diff>")."""
+        import hashlib  # lazily: OpenSSL's hashlib costs ms at every start
         validate_digest(diff_id)
         if parent_chain_id is None:
             return diff_id
