@@ -58,6 +58,13 @@ RESOLVE_IN_ROOT = 0x10
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_KEEPCAPS = 8
+PR_CAPBSET_READ = 23
+PR_CAPBSET_DROP = 24
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_RAISE = 2
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 _SYSCALL_NUMBERS = {
     # name: (x86_64, aarch64)
@@ -67,6 +74,7 @@ _SYSCALL_NUMBERS = {
     "fsopen": (430, 430),
     "fsconfig": (431, 431),
     "fsmount": (432, 432),
+    "close_range": (436, 436),
 }
 
 _CDEF = """
@@ -80,6 +88,20 @@ int prctl(int option, unsigned long arg2, unsigned long arg3,
 long syscall(long number, ...);
 int sethostname(const char *name, size_t len);
 struct open_how { uint64_t flags; uint64_t mode; uint64_t resolve; };
+struct __user_cap_header_struct { uint32_t version; int pid; };
+struct __user_cap_data_struct { uint32_t effective; uint32_t permitted; uint32_t inheritable; };
+int capset(struct __user_cap_header_struct *hdrp, const struct __user_cap_data_struct *datap);
+int capget(struct __user_cap_header_struct *hdrp, struct __user_cap_data_struct *datap);
+struct scmp_arg_cmp { unsigned int arg; int op; uint64_t datum_a; uint64_t datum_b; };
+void *seccomp_init(uint32_t def_action);
+void seccomp_release(void *ctx);
+int seccomp_arch_add(void *ctx, uint32_t arch_token);
+uint32_t seccomp_arch_resolve_name(const char *arch_name);
+int seccomp_syscall_resolve_name(const char *name);
+int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int arg_cnt,
+                           const struct scmp_arg_cmp *arg_array);
+int seccomp_attr_set(void *ctx, int attr, uint32_t value);
+int seccomp_load(void *ctx);
 """
 
 
@@ -187,6 +209,42 @@ class Syscalls:
         fd = self._libc.syscall(nr, ffi.cast("int", dirfd), ffi.new("char[]", path.encode()),
                                 how, ffi.cast("size_t", ffi.sizeof("struct open_how")))
         return self._check("openat2", fd, path)
+
+    def capset(self, effective: int, permitted: int, inheritable: int) -> None:
+        """capset(2) of this thread's three 64-bit sets (capability version 3)."""
+        ffi = self._ffi
+        hdr = ffi.new("struct __user_cap_header_struct *", {"version": _LINUX_CAPABILITY_VERSION_3, "pid": 0})
+        data = ffi.new("struct __user_cap_data_struct[2]")
+        for i in (0, 1):
+            shift = 32 * i
+            data[i].effective = (effective >> shift) & 0xFFFFFFFF
+            data[i].permitted = (permitted >> shift) & 0xFFFFFFFF
+            data[i].inheritable = (inheritable >> shift) & 0xFFFFFFFF
+        self._check("capset", self._libc.capset(hdr, data))
+
+    def capget(self) -> tuple[int, int, int]:
+        """(effective, permitted, inheritable) of this thread."""
+        ffi = self._ffi
+        hdr = ffi.new("struct __user_cap_header_struct *", {"version": _LINUX_CAPABILITY_VERSION_3, "pid": 0})
+        data = ffi.new("struct __user_cap_data_struct[2]")
+        self._check("capget", self._libc.capget(hdr, data))
+        return tuple(getattr(data[0], k) | (getattr(data[1], k) << 32)  # type: ignore[return-value]
+                     for k in ("effective", "permitted", "inheritable"))
+
+    def close_range(self, first: int, last: int = 0xFFFFFFFF, flags: int = 0) -> None:
+        """close_range(2): closes every fd in [first, last] (Linux >= 5.9)."""
+        ffi = self._ffi
+        nr = ffi.cast("long", _syscall_number("close_range"))
+        self._check("close_range", self._libc.syscall(nr, ffi.cast("unsigned int", first),
+                                                     ffi.cast("unsigned int", last), ffi.cast("unsigned int", flags)))
+
+    @cached_property
+    def seccomp_lib(self):
+        """libseccomp (its declarations are pre-parsed with libc's)."""
+        try:
+            return self._ffi.dlopen("libseccomp.so.2")
+        except OSError as exc:
+            raise SyscallError("dlopen", 2, f"libseccomp.so.2 ({exc})") from None
 
     @cached_property
     def has_openat2(self) -> bool:

@@ -1,0 +1,305 @@
+"""Hull's built-in OCI runtime (see init.py for the process tree and why it forks).
+
+State lives in {runroot}/runtime/<cid>/ (state.json, exec.fifo).  Call it from a
+process without other threads (the monitor): the kernel refuses setns into a
+user namespace from a threaded process, and a fork only copies the calling thread.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import select
+import signal as _signal
+import time
+from pathlib import Path
+
+from engine.errors import Conflict, ContainerNotFound, HullError, InvalidArgument, SyscallError
+from engine.runtime.base import RuntimeState, Stdio
+from engine.runtime.builtin import cgroups, sync
+from engine.runtime.builtin.state import ContainerRecord, StateDir, proc_start_time
+from engine.runtime.syscalls import PR_SET_CHILD_SUBREAPER, SYSCALLS
+
+
+def _in_userns() -> bool:
+    from engine.runtime.userns import in_user_namespace
+
+    return in_user_namespace()
+
+
+def load_spec(bundle: Path) -> dict:
+    try:
+        with open(Path(bundle) / "config.json") as f:
+            spec = json.load(f)
+    except FileNotFoundError:
+        raise InvalidArgument(f"{bundle}/config.json: no such file or directory") from None
+    except ValueError as exc:
+        raise InvalidArgument(f"{bundle}/config.json: {exc}") from None
+    root = (spec.get("root") or {}).get("path")
+    if not root:
+        raise InvalidArgument(f"{bundle}/config.json: root.path is required")
+    if not os.path.isabs(root):
+        spec["root"]["path"] = str(Path(bundle) / root)
+    return spec
+
+
+def _stdio_tuple(stdio: Stdio) -> tuple:
+    return (stdio.stdin_fd, stdio.stdout_fd, stdio.stderr_fd)
+
+
+class BuiltinRuntime:
+    name = "builtin"
+
+    def __init__(self, root: Path, sc=None) -> None:
+        self.root = Path(root)
+        self.sc = sc or SYSCALLS
+
+    def _dir(self, cid: str) -> StateDir:
+        return StateDir(self.root, cid)
+
+    def _record(self, cid: str) -> tuple[StateDir, ContainerRecord]:
+        sd = self._dir(cid)
+        return sd, sd.load()
+
+    # -- create / start ---------------------------------------------------------------
+    def create(self, cid: str, bundle: Path, stdio: Stdio, pid_file: Path | None = None) -> int:
+        from engine.runtime.builtin import init
+
+        sd = self._dir(cid)
+        spec = load_spec(Path(bundle))
+        if (spec.get("process") or {}).get("terminal") and stdio.terminal_fd is None and stdio.on_console is None:
+            raise InvalidArgument("process.terminal is set: give Stdio.terminal_fd or Stdio.on_console")
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            sd.path.mkdir(mode=0o700)
+        except FileExistsError:
+            raise Conflict(f"container with ID {cid!r} already exists") from None
+        cgroup = None
+        pid = 0
+        try:
+            os.mkfifo(sd.fifo, 0o600)
+            linux = spec.get("linux") or {}
+            cgroup = cgroups.create(cid, linux.get("resources"))
+            self.sc.preload()
+            if linux.get("seccomp"):
+                self.sc.seccomp_lib  # dlopen now: never from the container's /usr/lib
+            self.sc.prctl(PR_SET_CHILD_SUBREAPER, 1)
+            parent_end, child_end = sync.pair()
+            init_args = dict(fifo=str(sd.fifo), stdio=_stdio_tuple(stdio), terminal_fd=stdio.terminal_fd,
+                             console=stdio.on_console is not None and stdio.terminal_fd is None,
+                             in_userns=_in_userns())
+            child = os.fork()
+            if child == 0:
+                parent_end.close()
+                init.intermediate(self.sc, spec, child_end, cgroup, init_args)
+            child_end.close()
+            try:
+                pid = self._handshake(parent_end, spec, stdio)
+            finally:
+                parent_end.close()
+                _reap(child)
+            rec = ContainerRecord(id=cid, pid=pid, start_time=proc_start_time(pid) or "", bundle=str(bundle),
+                                  cgroup=str(cgroup or ""), created=time.time())
+            sd.save(rec)
+            if pid_file is not None:
+                Path(pid_file).write_text(str(pid))
+            return pid
+        except BaseException:
+            if pid:
+                _kill_and_reap(pid)
+            if cgroup is not None:
+                cgroups.remove(str(cgroup))
+            sd.remove()
+            raise
+
+    def _handshake(self, chan, spec: dict, stdio: Stdio) -> int:
+        from engine.runtime.builtin.init import write_id_maps
+
+        reader = sync.Reader(chan)
+        pid = 0
+        while True:
+            msg = reader.next()
+            if msg is None:
+                raise HullError("container process exited during set-up")
+            if "map" in msg:
+                write_id_maps(int(msg["map"]), spec)
+                sync.send(chan, {"mapped": True})
+            elif "pid" in msg:
+                pid = int(msg["pid"])
+            elif "console" in msg:
+                fds, reader.fds = reader.fds, []
+                if fds and stdio.on_console is not None:
+                    stdio.on_console(fds[0])
+            elif "error" in msg:
+                if pid:
+                    _kill_and_reap(pid)
+                sync.raise_for(msg)
+            elif msg.get("ready"):
+                return pid
+
+    def start(self, cid: str) -> None:
+        sd, rec = self._record(cid)
+        status = sd.status(rec)
+        if status != "created":
+            raise Conflict(f"container {cid} is {status}: cannot start it")
+        try:
+            fd = os.open(sd.fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as exc:  # ENXIO: nobody waits on it any more
+            raise Conflict(f"container {cid} is not waiting to start: {exc.strerror}") from None
+        try:
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
+        try:
+            os.unlink(sd.fifo)
+        except FileNotFoundError:
+            pass
+
+    # -- state / signals ------------------------------------------------------------
+    def state(self, cid: str) -> RuntimeState:
+        sd, rec = self._record(cid)
+        status = sd.status(rec)
+        return RuntimeState(status=status, pid=rec.pid if status != "stopped" else 0, bundle=rec.bundle)
+
+    def kill(self, cid: str, signal: int, all: bool = False) -> None:
+        sd, rec = self._record(cid)
+        if not rec.alive():
+            raise Conflict(f"container {cid} is not running")
+        pids = [rec.pid]
+        if all and rec.cgroup:
+            try:
+                pids = [int(p) for p in (Path(rec.cgroup) / "cgroup.procs").read_text().split()] or pids
+            except OSError:
+                pass
+        for pid in pids:
+            try:
+                os.kill(pid, signal)
+            except ProcessLookupError:
+                pass
+        if signal == _signal.SIGKILL and rec.paused_by_signal:
+            pass  # a stopped process dies of SIGKILL too
+
+    def delete(self, cid: str, force: bool = False) -> None:
+        sd = self._dir(cid)
+        if not sd.exists():
+            if sd.path.exists():
+                sd.remove()
+                return
+            raise ContainerNotFound(f"container {cid!r} does not exist")
+        rec = sd.load()
+        status = sd.status(rec)
+        if status not in ("stopped", "created") and not force:
+            raise Conflict(f"cannot delete container {cid} that is not stopped: {status}")
+        if rec.alive():
+            if status == "paused":
+                self.resume(cid)
+            try:
+                os.kill(rec.pid, _signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            _wait_gone(rec)
+        cgroups.remove(rec.cgroup)
+        sd.remove()
+
+    def pause(self, cid: str) -> None:
+        sd, rec = self._record(cid)
+        if sd.status(rec) != "running":
+            raise Conflict(f"container {cid} is not running")
+        if not cgroups.freeze(rec.cgroup, True):
+            # No freezer: stop the processes of the container's pid namespace by signal.
+            rec.paused_by_signal = True
+            sd.save(rec)
+            os.kill(rec.pid, _signal.SIGSTOP)
+
+    def resume(self, cid: str) -> None:
+        sd, rec = self._record(cid)
+        if sd.status(rec) != "paused":
+            raise Conflict(f"container {cid} is not paused")
+        if rec.paused_by_signal:
+            rec.paused_by_signal = False
+            sd.save(rec)
+            os.kill(rec.pid, _signal.SIGCONT)
+        else:
+            cgroups.freeze(rec.cgroup, False)
+
+    def update(self, cid: str, resources: dict) -> None:
+        _sd, rec = self._record(cid)
+        cgroups.update(rec.cgroup, resources)
+
+    # -- exec --------------------------------------------------------------------------
+    def exec(self, cid: str, process: dict, stdio: Stdio, pid_file: Path | None = None) -> int:
+        from engine.runtime.builtin.exec_ import exec_child
+
+        sd, rec = self._record(cid)
+        status = sd.status(rec)
+        if status != "running":
+            raise Conflict(f"container {cid} is {status}: can only exec in a running container")
+        spec = load_spec(Path(rec.bundle))
+        self.sc.preload()
+        if (spec.get("linux") or {}).get("seccomp"):
+            self.sc.seccomp_lib
+        self.sc.prctl(PR_SET_CHILD_SUBREAPER, 1)
+        parent_end, child_end = sync.pair()
+        child = os.fork()
+        if child == 0:
+            parent_end.close()
+            exec_child(self.sc, rec.pid, spec, process, child_end, cgroup=rec.cgroup, stdio=_stdio_tuple(stdio),
+                       terminal_fd=stdio.terminal_fd,
+                       console=stdio.on_console is not None and stdio.terminal_fd is None)
+        child_end.close()
+        pid = 0
+        try:
+            reader = sync.Reader(parent_end)
+            while True:
+                msg = reader.next()
+                if msg is None:
+                    break
+                if "pid" in msg:
+                    pid = int(msg["pid"])
+                elif "console" in msg:
+                    fds, reader.fds = reader.fds, []
+                    if fds and stdio.on_console is not None:
+                        stdio.on_console(fds[0])
+                elif "error" in msg:
+                    if pid:
+                        _kill_and_reap(pid)
+                    sync.raise_for(msg)
+        finally:
+            parent_end.close()
+            _reap(child)
+        if not pid:
+            raise HullError(f"exec in container {cid}: process exited during set-up")
+        if pid_file is not None:
+            Path(pid_file).write_text(str(pid))
+        return pid
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _kill_and_reap(pid: int) -> None:
+    try:
+        os.kill(pid, _signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def _wait_gone(rec: ContainerRecord, timeout: float = 10.0) -> None:
+    """Wait until the process is gone (reaped by whoever is its parent, maybe us)."""
+    deadline = time.monotonic() + timeout
+    while rec.alive() and time.monotonic() < deadline:
+        try:
+            if os.waitpid(rec.pid, os.WNOHANG)[0]:
+                return
+        except ChildProcessError:
+            pass
+        time.sleep(0.01)
+
+
+__all__ = ["BuiltinRuntime", "load_spec"]

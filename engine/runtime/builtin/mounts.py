@@ -1,0 +1,348 @@
+"""The container's filesystem: spec mounts, /dev, masked and read-only paths, pivot_root.
+
+Runs in the container's first process, inside its new mount namespace, before
+pivot_root.  Every destination is resolved inside the rootfs (engine/archive/inroot.py:
+openat2 RESOLVE_IN_ROOT, or an O_PATH walk) and mounted through /proc/self/fd/N,
+so a symlink in the image (`/data -> /tmp/outside`) lands inside the rootfs, never
+on the host.  `sc` is the syscall layer (engine/runtime/syscalls.py or its fake).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from dataclasses import dataclass, field
+
+from engine.archive.inroot import InRoot
+from engine.errors import SyscallError
+from engine.runtime.syscalls import (MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY,
+                                     MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE)
+
+MS_UNBINDABLE = 1 << 17
+MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME = 1024, 2048, 1 << 21, 1 << 24
+MS_SYNCHRONOUS, MS_DIRSYNC, MS_MANDLOCK = 16, 128, 64
+
+_FLAGS = {  # option: (set, clear)
+    "ro": (MS_RDONLY, 0), "rw": (0, MS_RDONLY), "nosuid": (MS_NOSUID, 0), "suid": (0, MS_NOSUID),
+    "nodev": (MS_NODEV, 0), "dev": (0, MS_NODEV), "noexec": (MS_NOEXEC, 0), "exec": (0, MS_NOEXEC),
+    "sync": (MS_SYNCHRONOUS, 0), "async": (0, MS_SYNCHRONOUS), "dirsync": (MS_DIRSYNC, 0),
+    "remount": (MS_REMOUNT, 0), "mand": (MS_MANDLOCK, 0), "nomand": (0, MS_MANDLOCK),
+    "atime": (0, MS_NOATIME), "noatime": (MS_NOATIME, 0), "diratime": (0, MS_NODIRATIME),
+    "nodiratime": (MS_NODIRATIME, 0), "relatime": (MS_RELATIME, 0), "norelatime": (0, MS_RELATIME),
+    "strictatime": (MS_STRICTATIME, 0), "nostrictatime": (0, MS_STRICTATIME),
+}
+_PROPAGATION = {"private": MS_PRIVATE, "rprivate": MS_PRIVATE | MS_REC, "shared": MS_SHARED,
+                "rshared": MS_SHARED | MS_REC, "slave": MS_SLAVE, "rslave": MS_SLAVE | MS_REC,
+                "unbindable": MS_UNBINDABLE, "runbindable": MS_UNBINDABLE | MS_REC}
+_IGNORED = {"bind", "rbind", "z", "Z", "U", "idmap", "ridmap", "copy", "nocopy", "notmpcopyup", "tmpcopyup"}
+
+# statvfs f_flag bits that a user namespace may not clear on a bind remount (they are
+# "locked" when the mount came from a more privileged namespace): keep them as they are.
+_LOCKED = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME
+
+DEFAULT_DEVICES = [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8),
+                   ("urandom", 1, 9), ("tty", 5, 0)]
+DEV_SYMLINKS = [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                ("stderr", "/proc/self/fd/2"), ("core", "/proc/kcore")]
+
+
+@dataclass
+class MountOptions:
+    flags: int = 0
+    propagation: int = 0
+    data: list[str] = field(default_factory=list)
+    bind: bool = False
+    recursive: bool = False
+
+    @property
+    def data_str(self) -> str | None:
+        return ",".join(self.data) or None
+
+
+def parse_options(options: list[str] | None) -> MountOptions:
+    out = MountOptions()
+    for opt in options or []:
+        if opt in ("bind", "rbind"):
+            out.bind = True
+            out.recursive = out.recursive or opt == "rbind"
+        elif opt in _FLAGS:
+            set_, clear = _FLAGS[opt]
+            out.flags = (out.flags | set_) & ~clear
+        elif opt in _PROPAGATION:
+            out.propagation = _PROPAGATION[opt]
+        elif opt in _IGNORED:
+            continue
+        else:
+            out.data.append(opt)
+    return out
+
+
+def fd_path(fd: int) -> str:
+    return f"/proc/self/fd/{fd}"
+
+
+class RootfsBuilder:
+    """Builds the container's view of the filesystem, then pivots into it."""
+
+    def __init__(self, sc, spec: dict, in_userns: bool, *, host_dev: str = "/dev") -> None:
+        self.sc = sc
+        self.spec = spec
+        self.linux = spec.get("linux") or {}
+        self.rootfs = os.path.realpath(spec["root"]["path"])
+        self.in_userns = in_userns
+        self.host_dev = host_dev
+        self.root: InRoot | None = None
+        self.warnings: list[str] = []
+
+    # -- the whole sequence -----------------------------------------------------------
+    def prepare(self) -> None:
+        """Everything up to (not including) pivot_root."""
+        prop = _PROPAGATION.get(self.linux.get("rootfsPropagation") or "", MS_PRIVATE | MS_REC)
+        self.sc.mount(None, "/", None, MS_REC | (prop & ~MS_REC or MS_PRIVATE))
+        self.sc.mount(self.rootfs, self.rootfs, None, MS_BIND | MS_REC)
+        self.root = InRoot(self.rootfs)
+        mounted_dev = False
+        for m in self.spec.get("mounts") or []:
+            self.mount_one(m)
+            mounted_dev = mounted_dev or os.path.normpath(m.get("destination", "")) == "/dev"
+        self.make_devices(mounted_dev)
+        for path in self.linux.get("maskedPaths") or []:
+            self.mask(path)
+        for path in self.linux.get("readonlyPaths") or []:
+            self.make_readonly(path)
+
+    def finish(self) -> None:
+        """pivot_root into the rootfs, detach the old root, apply root.readonly."""
+        assert self.root is not None
+        os.fchdir(self.root.fd)
+        self.sc.pivot_root(".", ".")
+        # The old root is stacked under "."; keep its unmount from propagating to the host.
+        self.sc.mount(None, ".", None, MS_SLAVE | MS_REC)
+        self.sc.umount2(".", MNT_DETACH)
+        os.chdir("/")
+        self.root.close()
+        self.root = None
+        if self.spec.get("root", {}).get("readonly"):
+            self.remount("/", MS_RDONLY)
+        prop = self.linux.get("rootfsPropagation")
+        if prop in _PROPAGATION:
+            self.sc.mount(None, "/", None, _PROPAGATION[prop])
+
+    # -- one spec mount -----------------------------------------------------------------
+    def mount_one(self, m: dict) -> None:
+        dest = m["destination"]
+        mtype = m.get("type") or ""
+        opts = parse_options(m.get("options"))
+        source = m.get("source") or mtype
+        if mtype == "bind" or opts.bind:
+            self._bind(source, dest, opts)
+            return
+        fd = self.open_target(dest, directory=True)
+        try:
+            try:
+                self.sc.mount(source, fd_path(fd), mtype, opts.flags, opts.data_str)
+            except SyscallError as exc:
+                if not self._fallback(mtype, exc, fd, opts):
+                    raise
+        finally:
+            os.close(fd)
+        if opts.propagation:
+            self._at(dest, lambda p: self.sc.mount(None, p, None, opts.propagation))
+
+    def _fallback(self, mtype: str, exc: SyscallError, fd: int, opts: MountOptions) -> bool:
+        """Rootless stand-ins when the kernel refuses a fresh filesystem here."""
+        if exc.errno not in (errno.EPERM, errno.EACCES, errno.EBUSY, errno.ENODEV):
+            return False
+        if mtype == "sysfs":  # the netns is not ours (host network): the host's /sys, read-only
+            self.sc.mount("/sys", fd_path(fd), None, MS_BIND | MS_REC)
+            self._remount_fd(fd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+            return True
+        if mtype == "proc":  # the pid namespace is not ours: the host's /proc
+            self.sc.mount("/proc", fd_path(fd), None, MS_BIND | MS_REC)
+            return True
+        if mtype in ("cgroup", "cgroup2", "mqueue"):
+            self.warnings.append(f"{mtype} not mounted: {exc}")
+            return True
+        return False
+
+    def _bind(self, source: str, dest: str, opts: MountOptions) -> None:
+        src_fd = os.open(source, os.O_PATH | os.O_CLOEXEC)  # host side: the engine chose it
+        try:
+            is_dir = stat.S_ISDIR(os.fstat(src_fd).st_mode)
+            fd = self.open_target(dest, directory=is_dir)
+            try:
+                self.sc.mount(fd_path(src_fd), fd_path(fd), None, MS_BIND | (MS_REC if opts.recursive else 0))
+            finally:
+                os.close(fd)
+        finally:
+            os.close(src_fd)
+        extra = opts.flags & ~MS_REMOUNT
+        if extra:
+            self._at(dest, lambda p: self.remount(p, extra))
+        if opts.propagation:
+            self._at(dest, lambda p: self.sc.mount(None, p, None, opts.propagation))
+
+    # -- resolution inside the rootfs ------------------------------------------------------
+    def open_target(self, dest: str, *, directory: bool = True, create: bool = True) -> int:
+        """O_PATH fd of `dest` resolved in the rootfs; missing mount points are created there."""
+        assert self.root is not None
+        raw = os.fsencode(dest)
+        if directory:
+            fd = self.root.open_dir(raw, create=create)
+        else:
+            parent, name = self.root.open_parent(raw, create=create)
+            try:
+                if name is None:
+                    return parent
+                try:
+                    fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+                except FileNotFoundError:
+                    if not create:
+                        raise
+                    os.close(os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                     0o644, dir_fd=parent))
+                    fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+                if stat.S_ISLNK(os.fstat(fd).st_mode):  # a dangling in-root symlink: never mount on it
+                    os.close(fd)
+                    raise SyscallError("open", errno.ELOOP, dest)
+            finally:
+                if name is not None:
+                    os.close(parent)
+        self._check_inside(fd, dest)
+        return fd
+
+    def _check_inside(self, fd: int, dest: str) -> None:
+        where = os.readlink(fd_path(fd))
+        if where != self.rootfs and not where.startswith(self.rootfs.rstrip("/") + "/"):
+            os.close(fd)
+            raise SyscallError("mount", errno.EXDEV, f"{dest} (resolves outside the rootfs: {where})")
+
+    def _at(self, dest: str, action) -> None:
+        """Run `action(path)` on the mount now at `dest` (re-resolved: the old fd is below it)."""
+        fd = self.open_target(dest, directory=True, create=False) if self._is_dir(dest) else \
+            self.open_target(dest, directory=False, create=False)
+        try:
+            action(fd_path(fd))
+        finally:
+            os.close(fd)
+
+    def _is_dir(self, dest: str) -> bool:
+        assert self.root is not None
+        try:
+            fd = self.root.open_dir(os.fsencode(dest))
+        except SyscallError:
+            return False
+        os.close(fd)
+        return True
+
+    # -- remounts ----------------------------------------------------------------------------
+    def remount(self, path: str, flags: int) -> None:
+        try:
+            self.sc.mount(None, path, None, MS_REMOUNT | MS_BIND | flags)
+        except SyscallError as exc:
+            if exc.errno != errno.EPERM:
+                raise
+            # In a user namespace the host's nosuid/nodev/... are locked: keep them.
+            locked = os.statvfs(path).f_flag & _LOCKED
+            self.sc.mount(None, path, None, MS_REMOUNT | MS_BIND | flags | locked)
+
+    def _remount_fd(self, fd: int, flags: int) -> None:
+        # fd is the mount point under the new mount: re-resolve through its path
+        self.remount(os.readlink(fd_path(fd)), flags)
+
+    # -- /dev ------------------------------------------------------------------------------
+    def make_devices(self, mounted_dev: bool) -> None:
+        assert self.root is not None
+        devices = [(f"/dev/{name}", "c", major, minor, 0o666, 0, 0) for name, major, minor in DEFAULT_DEVICES]
+        for d in self.linux.get("devices") or []:
+            devices.append((d["path"], d.get("type", "c"), d.get("major", 0), d.get("minor", 0),
+                            d.get("fileMode", 0o666), d.get("uid", 0), d.get("gid", 0)))
+        seen: set[str] = set()
+        for path, kind, major, minor, mode, uid, gid in devices:
+            if path in seen:
+                continue
+            seen.add(path)
+            self.make_device(path, kind, major, minor, mode, uid, gid)
+        dev_fd = self.root.open_dir(b"/dev", create=True)
+        try:
+            for name, target in DEV_SYMLINKS:
+                if name == "core" and not os.path.exists("/proc/kcore"):
+                    continue
+                try:
+                    os.symlink(target, name, dir_fd=dev_fd)
+                except FileExistsError:
+                    pass
+            try:
+                os.unlink("ptmx", dir_fd=dev_fd)
+            except FileNotFoundError:
+                pass
+            os.symlink("pts/ptmx", "ptmx", dir_fd=dev_fd)
+        finally:
+            os.close(dev_fd)
+
+    def make_device(self, path: str, kind: str, major: int, minor: int, mode: int, uid: int, gid: int) -> None:
+        assert self.root is not None
+        parent, name = self.root.open_parent(os.fsencode(path), create=True)
+        if name is None:
+            os.close(parent)
+            return
+        try:
+            try:  # whatever the image has there goes (a symlink must not redirect the node)
+                os.unlink(name, dir_fd=parent)
+            except FileNotFoundError:
+                pass
+            except IsADirectoryError:
+                return
+            host = os.path.join(self.host_dev, os.path.basename(path))
+            if self.in_userns or kind not in ("c", "u", "b"):
+                if kind == "p":
+                    os.mkfifo(name, mode & 0o7777, dir_fd=parent)
+                    return
+                # mknod is refused in a user namespace: bind the host's node instead.
+                os.close(os.open(name, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                 0o000, dir_fd=parent))
+                fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+                try:
+                    self._check_inside(fd, path)
+                    self.sc.mount(host, fd_path(fd), None, MS_BIND)
+                finally:
+                    os.close(fd)
+                return
+            ftype = stat.S_IFBLK if kind == "b" else stat.S_IFCHR
+            os.mknod(name, ftype | (mode & 0o7777), os.makedev(major, minor), dir_fd=parent)
+            os.chown(name, uid, gid, dir_fd=parent, follow_symlinks=False)
+            os.chmod(name, mode & 0o7777, dir_fd=parent, follow_symlinks=False)
+        finally:
+            os.close(parent)
+
+    # -- masked and read-only paths -----------------------------------------------------
+    def mask(self, path: str) -> None:
+        """Hide `path`: /dev/null over a file, an empty read-only tmpfs over a directory."""
+        assert self.root is not None
+        try:
+            fd = self.open_target(path, directory=False, create=False)
+        except (SyscallError, FileNotFoundError, NotADirectoryError) as exc:
+            if isinstance(exc, SyscallError) and exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+                raise
+            return  # nothing there: nothing to hide
+        try:
+            if stat.S_ISDIR(os.fstat(fd).st_mode):
+                self.sc.mount("tmpfs", fd_path(fd), "tmpfs", MS_RDONLY, "size=0k")
+            else:
+                self.sc.mount(os.path.join(self.host_dev, "null"), fd_path(fd), None, MS_BIND)
+        finally:
+            os.close(fd)
+
+    def make_readonly(self, path: str) -> None:
+        try:
+            fd = self.open_target(path, directory=False, create=False)
+        except (SyscallError, FileNotFoundError, NotADirectoryError) as exc:
+            if isinstance(exc, SyscallError) and exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+                raise
+            return
+        try:
+            self.sc.mount(fd_path(fd), fd_path(fd), None, MS_BIND | MS_REC)
+        finally:
+            os.close(fd)
+        self._at(path, lambda p: self.remount(p, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC))

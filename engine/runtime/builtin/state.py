@@ -1,0 +1,106 @@
+"""The built-in runtime's record of one container: {root}/<cid>/state.json + exec.fifo.
+
+The pid is stored with its start time (field 22 of /proc/<pid>/stat): a recycled
+pid never passes for the container.  Status comes from the kernel each time:
+no process -> stopped; exec.fifo still there -> created; frozen -> paused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from engine.errors import ContainerNotFound, InvalidArgument, StorageError
+
+_CID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+FIFO = "exec.fifo"
+
+
+def check_id(cid: str) -> str:
+    if not _CID.match(cid):
+        raise InvalidArgument(f"invalid container ID {cid!r}")
+    return cid
+
+
+def proc_start_time(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    if fields[0] in ("Z", "X"):  # exited, not yet reaped
+        return None
+    return fields[19]
+
+
+def proc_state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "X"
+
+
+@dataclass
+class ContainerRecord:
+    id: str
+    pid: int
+    start_time: str
+    bundle: str
+    cgroup: str = ""          # cgroup v2 directory we made, or ""
+    paused_by_signal: bool = False
+    created: float = 0.0
+
+    def alive(self) -> bool:
+        return self.pid > 0 and proc_start_time(self.pid) == self.start_time
+
+
+class StateDir:
+    """{runtime root}/<cid>/ of one container."""
+
+    def __init__(self, root: Path, cid: str) -> None:
+        self.cid = check_id(cid)
+        self.path = Path(root) / cid
+
+    @property
+    def fifo(self) -> Path:
+        return self.path / FIFO
+
+    def exists(self) -> bool:
+        return (self.path / "state.json").exists()
+
+    def load(self) -> ContainerRecord:
+        try:
+            data = json.loads((self.path / "state.json").read_text())
+            return ContainerRecord(**data)
+        except FileNotFoundError:
+            raise ContainerNotFound(f"container {self.cid!r} does not exist") from None
+        except (ValueError, TypeError) as exc:
+            raise StorageError(f"reading state of container {self.cid}: {exc}") from None
+
+    def save(self, rec: ContainerRecord) -> None:
+        tmp = self.path / ".state.json.tmp"
+        tmp.write_text(json.dumps(asdict(rec)))
+        os.replace(tmp, self.path / "state.json")
+
+    def status(self, rec: ContainerRecord) -> str:
+        if not rec.alive():
+            return "stopped"
+        if self.fifo.exists():
+            return "created"
+        if rec.cgroup:
+            try:
+                if (Path(rec.cgroup) / "cgroup.freeze").read_text().strip() == "1":
+                    return "paused"
+            except OSError:
+                pass
+        if rec.paused_by_signal and proc_state(rec.pid) in ("T", "t"):
+            return "paused"
+        return "running"
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
