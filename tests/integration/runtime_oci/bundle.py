@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 from pathlib import Path
 
 PODMAN_CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_NET_BIND_SERVICE",
@@ -73,6 +74,7 @@ def make_config(rootfs: Path, args: list[str], *, terminal: bool = False, hostna
                 no_new_privs: bool = True, readonly_root: bool = False, cwd: str = "/",
                 env: list[str] | None = None, network_ns: bool = True) -> dict:
     caps = list(PODMAN_CAPS)
+    nofile = min(resource.getrlimit(resource.RLIMIT_NOFILE)[1], 1048576)
     mounts = [
         {"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]},
         {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
@@ -95,8 +97,8 @@ def make_config(rootfs: Path, args: list[str], *, terminal: bool = False, hostna
                            "container=podman", f"HOSTNAME={hostname}", "HOME=/root"],
             "cwd": cwd,
             "capabilities": {k: caps for k in ("bounding", "effective", "permitted")},
-            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1048576, "soft": 1048576},
-                        {"type": "RLIMIT_NPROC", "hard": 4194304, "soft": 4194304}],
+            # within this host's hard limits: crun and runc fail above them (ours clamps)
+            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": nofile, "soft": nofile}],
             "noNewPrivileges": no_new_privs,
         },
         "root": {"path": str(rootfs), "readonly": readonly_root},

@@ -1,0 +1,224 @@
+"""Any OCI runtime binary (crun, runc, a path) driven through its command line.
+
+State lives under {runroot}/<name> (`--root`).  The container's stdio is given to
+the runtime as its own 0, 1, 2 (it passes them on), so its error messages are
+read from a `--log` file instead.  With a terminal, the runtime makes the pty
+inside the container and sends the master over `--console-socket` (SCM_RIGHTS);
+we hand it to `Stdio.on_console`.  No threads: the console socket is polled
+while the runtime runs.  Host quirks: crun needs `--cgroup-manager=disabled`
+here (hybrid cgroups), runc inside Hull's user namespace needs `--rootless true`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+from engine.errors import CannotInvoke, CommandNotFound, ContainerNotFound, HullError, InvalidArgument
+from engine.runtime.base import RuntimeState, Stdio
+
+
+def _in_userns() -> bool:
+    from engine.runtime.userns import in_user_namespace
+
+    return in_user_namespace()
+
+
+class ExternalRuntime:
+    def __init__(self, name: str, path: Path, root: Path) -> None:
+        self.name = name
+        self.path = Path(path)
+        self.root = Path(root)
+
+    # -- plumbing ---------------------------------------------------------------------
+    def _global(self) -> list[str]:
+        argv = [str(self.path), "--root", str(self.root)]
+        if self.name.startswith("crun"):
+            argv.append("--cgroup-manager=disabled")
+        elif self.name.startswith("runc") and _in_userns():
+            argv += ["--rootless", "true"]
+        return argv
+
+    def _log_args(self, log: Path) -> list[str]:
+        if self.name.startswith("crun"):
+            return [f"--log=file:{log}"]
+        return ["--log", str(log), "--log-format", "json"]
+
+    def _run(self, args: list[str], *, stdio: Stdio | None = None, console: bool = False,
+             cid: str = "") -> tuple[int, str, int | None]:
+        """Run one command; returns (exit code, error text, console master fd or None)."""
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, log_name = tempfile.mkstemp(prefix=".log-", dir=self.root)
+        os.close(fd)
+        log = Path(log_name)
+        sock_path, listener = None, None
+        try:
+            argv = self._global() + self._log_args(log) + args[:1]
+            rest = args[1:]
+            if console:
+                sock_path = Path(tempfile.mkdtemp(prefix=".c-", dir=self.root)) / "s"
+                listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                listener.bind(str(sock_path))
+                listener.listen(1)
+                rest = ["--console-socket", str(sock_path)] + rest
+            kw: dict = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
+            if stdio is not None and not console:
+                kw = {"stdin": stdio.stdin_fd if stdio.stdin_fd is not None else subprocess.DEVNULL,
+                      "stdout": stdio.stdout_fd if stdio.stdout_fd is not None else subprocess.DEVNULL,
+                      "stderr": stdio.stderr_fd if stdio.stderr_fd is not None else subprocess.DEVNULL}
+            try:
+                p = subprocess.Popen(argv + rest, **kw)
+            except OSError as exc:
+                raise HullError(f"{self.path}: {exc.strerror}") from None
+            master = None
+            if listener is not None:
+                master = self._receive_console(listener, p)
+            p.wait()
+            stderr = p.stderr.read().decode(errors="replace") if p.stderr else ""
+            if p.stderr:
+                p.stderr.close()
+            return p.returncode, self._error_text(log) or stderr.strip(), master
+        finally:
+            log.unlink(missing_ok=True)
+            if listener is not None:
+                listener.close()
+            if sock_path is not None:
+                sock_path.unlink(missing_ok=True)
+                sock_path.parent.rmdir()
+
+    @staticmethod
+    def _receive_console(listener: socket.socket, p: subprocess.Popen) -> int | None:
+        while p.poll() is None:
+            ready, _, _ = select.select([listener], [], [], 0.05)
+            if not ready:
+                continue
+            conn, _ = listener.accept()
+            with conn:
+                _msg, fds, _flags, _addr = socket.recv_fds(conn, 4096, 1)
+            for extra in fds[1:]:
+                os.close(extra)
+            return fds[0] if fds else None
+        return None
+
+    @staticmethod
+    def _error_text(log: Path) -> str:
+        try:
+            lines = log.read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        msgs = []
+        for line in lines:
+            try:
+                doc = json.loads(line)
+            except ValueError:
+                msgs.append(line.strip())
+                continue
+            if doc.get("level") in ("error", "fatal", None):
+                msgs.append(str(doc.get("msg", "")).strip())
+        return msgs[-1] if msgs else ""
+
+    def _fail(self, what: str, cid: str, text: str) -> None:
+        low = text.lower()
+        if "not found in $path" in low or "no such file or directory" in low and "exec" in low:
+            raise CommandNotFound(f"{self.name}: {text}: OCI runtime attempted to invoke a command that was not found")
+        if "permission denied" in low and ("exec" in low or "executable" in low):
+            raise CannotInvoke(f"{self.name}: {text}: OCI permission denied")
+        if "does not exist" in low or "not found" in low and "container" in low:
+            raise ContainerNotFound(f"{self.name}: {what} {cid}: {text}")
+        raise HullError(f"{self.name}: {what} {cid}: {text or 'failed'}")
+
+    def _simple(self, what: str, cid: str, args: list[str]) -> None:
+        code, text, _ = self._run(args, cid=cid)
+        if code != 0:
+            self._fail(what, cid, text)
+
+    # -- the contract ----------------------------------------------------------------
+    def create(self, cid: str, bundle: Path, stdio: Stdio, pid_file: Path | None = None) -> int:
+        from engine.runtime.syscalls import PR_SET_CHILD_SUBREAPER, SYSCALLS
+
+        if stdio.terminal_fd is not None:
+            raise InvalidArgument(f"{self.name}: give Stdio.on_console for a terminal (the runtime makes the pty)")
+        SYSCALLS.prctl(PR_SET_CHILD_SUBREAPER, 1)
+        pid_path = Path(pid_file) if pid_file else self.root / f".{cid}.pid"
+        console = stdio.on_console is not None
+        code, text, master = self._run(["create", "--bundle", str(bundle), "--pid-file", str(pid_path), cid],
+                                       stdio=stdio, console=console, cid=cid)
+        if code != 0:
+            if master is not None:
+                os.close(master)
+            self._fail("create", cid, text)
+        if master is not None and stdio.on_console is not None:
+            stdio.on_console(master)
+        pid = int(pid_path.read_text().strip())
+        if pid_file is None:
+            pid_path.unlink(missing_ok=True)
+        return pid
+
+    def start(self, cid: str) -> None:
+        self._simple("start", cid, ["start", cid])
+
+    def state(self, cid: str) -> RuntimeState:
+        code, text, _ = self._run(["state", cid], cid=cid)
+        if code != 0:
+            self._fail("state", cid, text)
+        out = subprocess.run(self._global() + ["state", cid], capture_output=True, text=True)
+        doc = json.loads(out.stdout)
+        status = doc.get("status", "stopped")
+        return RuntimeState(status=status, pid=int(doc.get("pid") or 0) if status != "stopped" else 0,
+                            bundle=doc.get("bundle", ""))
+
+    def kill(self, cid: str, signal: int, all: bool = False) -> None:
+        self._simple("kill", cid, ["kill"] + (["--all"] if all else []) + [cid, str(int(signal))])
+
+    def delete(self, cid: str, force: bool = False) -> None:
+        self._simple("delete", cid, ["delete"] + (["--force"] if force else []) + [cid])
+
+    def pause(self, cid: str) -> None:
+        self._simple("pause", cid, ["pause", cid])
+
+    def resume(self, cid: str) -> None:
+        self._simple("resume", cid, ["resume", cid])
+
+    def exec(self, cid: str, process: dict, stdio: Stdio, pid_file: Path | None = None) -> int:
+        from engine.runtime.syscalls import PR_SET_CHILD_SUBREAPER, SYSCALLS
+
+        if stdio.terminal_fd is not None:
+            raise InvalidArgument(f"{self.name}: give Stdio.on_console for a terminal (the runtime makes the pty)")
+        SYSCALLS.prctl(PR_SET_CHILD_SUBREAPER, 1)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, proc_name = tempfile.mkstemp(prefix=".process-", dir=self.root)
+        with os.fdopen(fd, "w") as f:
+            json.dump(process, f)
+        pid_path = Path(pid_file) if pid_file else Path(proc_name + ".pid")
+        try:
+            code, text, master = self._run(["exec", "--detach", "--process", proc_name, "--pid-file", str(pid_path), cid],
+                                           stdio=stdio, console=stdio.on_console is not None, cid=cid)
+            if code != 0:
+                if master is not None:
+                    os.close(master)
+                self._fail("exec", cid, text)
+            if master is not None and stdio.on_console is not None:
+                stdio.on_console(master)
+            return int(pid_path.read_text().strip())
+        finally:
+            os.unlink(proc_name)
+            if pid_file is None:
+                pid_path.unlink(missing_ok=True)
+
+    def update(self, cid: str, resources: dict) -> None:
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".resources-", dir=self.root)
+        with os.fdopen(fd, "w") as f:
+            json.dump(resources, f)
+        try:
+            self._simple("update", cid, ["update", "--resources", name, cid])
+        finally:
+            os.unlink(name)
+
+
+__all__ = ["ExternalRuntime"]
