@@ -1,0 +1,349 @@
+"""`create`: ContainerOptions -> a container row, its userdata and its config.json.
+
+Order: resolve (or pull) the image per --pull, --replace, record the row
+("configured"), make the directories, write hostname/hosts/resolv.conf, set up
+volumes and secrets, build the OCI config (engine/spec/generate.py), write
+config.json and the monitor's monitor.json, then move to "created".  Any
+failure removes what was made, so a failed create leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.config import EngineConfig
+from engine.errors import Conflict, HullError, ImageNotFound, InvalidArgument, StorageError
+from engine.services.common import enter_userns, image_config, open_store
+from engine.store.containers import ContainerState
+
+PULL_POLICIES = ("always", "missing", "never", "newer")
+SECRETS_DIR = "/run/secrets"
+# Podman's fallback when the host has only loopback resolvers (useless in a netns)
+FALLBACK_NAMESERVERS = ("8.8.8.8", "8.8.4.4")
+
+
+@dataclass
+class CreateResult:
+    id: str
+    name: str
+    warnings: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- image
+def resolve_image(cfg: EngineConfig, store: Any, text: str, policy: str, pull_options: Any = None) -> tuple[Any, str]:
+    """(image, the name to record) for `text`, pulling as `policy` says."""
+    from engine.services import images as image_services
+
+    policy = (policy or "missing").lower()
+    if policy not in PULL_POLICIES:
+        raise InvalidArgument(f'invalid pull policy "{policy}"')
+    if not text:
+        raise InvalidArgument("an image name or ID is required")
+    image = None
+    if policy != "always":
+        try:
+            image = image_services.find_image(store, text)
+        except ImageNotFound:
+            if policy == "never":
+                raise ImageNotFound(f"{text}: image not known") from None
+    if image is None:
+        if pull_options is None:
+            from engine.services.image_registry import PullOptions
+
+            pull_options = PullOptions()
+        image_id = image_services.pull(cfg, text, pull_options)
+        image = store.images.get(image_id)
+    return image, _record_name(image, text)
+
+
+def _record_name(image: Any, text: str) -> str:
+    from engine.oci.reference import parse_reference
+
+    try:
+        wanted = str(parse_reference(text))
+    except HullError:
+        wanted = ""
+    if wanted in image.names:
+        return wanted
+    bare = text.removeprefix("sha256:")
+    if all(c in "0123456789abcdef" for c in bare) and image.id.removeprefix("sha256:").startswith(bare):
+        return image.id.removeprefix("sha256:")
+    for name in image.names:  # a short name that matched, e.g. busybox -> localhost/busybox:latest
+        if name.rsplit("/", 1)[-1].startswith(text.rsplit("/", 1)[-1]):
+            return name
+    return image.names[0] if image.names else image.id.removeprefix("sha256:")
+
+
+def command_of(config: dict, opts: Any) -> list[str]:
+    """entrypoint + cmd as Docker combines them (--entrypoint clears the image's CMD)."""
+    cc = config.get("config") or {}
+    if opts.entrypoint is not None:
+        entrypoint = list(opts.entrypoint)
+        cmd = list(opts.command)
+    else:
+        entrypoint = list(cc.get("Entrypoint") or [])
+        cmd = list(opts.command) if opts.command else list(cc.get("Cmd") or [])
+    return entrypoint + cmd
+
+
+# ---------------------------------------------------------------- userdata files
+def resolv_conf(opts: Any, host_file: str = "/etc/resolv.conf") -> str:
+    """The host's resolv.conf without loopback nameservers (they mean nothing in the
+    container's network namespace); --dns replaces the nameservers."""
+    try:
+        with open(host_file) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        lines = []
+    host_net = opts.network == "host"
+    out, servers = [], []
+    for line in lines:
+        words = line.split()
+        if words[:1] == ["nameserver"] and len(words) > 1:
+            addr = words[1]
+            if opts.dns or (not host_net and (addr.startswith("127.") or addr == "::1")):
+                continue
+            servers.append(addr)
+        out.append(line)
+    extra = list(opts.dns)
+    if not extra and not servers and not host_net:
+        extra = list(FALLBACK_NAMESERVERS)
+    out += [f"nameserver {s}" for s in extra]
+    return "\n".join(out) + "\n"
+
+
+def hosts_file(opts: Any, hostname: str, name: str, host_file: str = "/etc/hosts") -> str:
+    lines: list[str] = []
+    if opts.network == "host":
+        try:
+            with open(host_file) as f:
+                lines = f.read().splitlines()
+        except OSError:
+            lines = []
+    else:
+        lines = ["127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4",
+                 "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6"]
+    for entry in opts.add_hosts:
+        # host:ip (the ip may be IPv6, so split at the first colon) or host=ip
+        host, _, addr = entry.partition("=") if "=" in entry else entry.partition(":")
+        if not host or not addr:
+            raise InvalidArgument(f"invalid IP address in add-host: {addr!r}")
+        lines.append(f"{addr}\t{host.replace(';', ' ')}")
+    names = hostname if hostname == name else f"{hostname} {name}"
+    lines.append(f"127.0.1.1\t{names}")
+    return "\n".join(lines) + "\n"
+
+
+def _write(path: Path, text: str | bytes, mode: int = 0o644) -> None:
+    data = text.encode() if isinstance(text, str) else text
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    try:
+        os.fchmod(fd, mode)
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------- volumes, secrets
+def _setup_volumes(store: Any, cid: str, opts: Any, config: dict) -> tuple[list[Any], dict[str, str]]:
+    """Named/anonymous volumes made and recorded; bind sources checked.  Returns the
+    (possibly rewritten) mounts and {destination: host path} for volume mounts."""
+    from engine.spec.options import MountSpec
+
+    mounts = list(opts.mounts)
+    for other in opts.volumes_from:
+        mounts += _mounts_from(store, other, {m.destination for m in mounts})
+    taken = {os.path.normpath(m.destination) for m in mounts}
+    for dest in sorted((config.get("config") or {}).get("Volumes") or {}):
+        if os.path.normpath(dest) not in taken:  # image VOLUMEs become anonymous volumes
+            mounts.append(MountSpec(type="volume", destination=dest))
+            taken.add(os.path.normpath(dest))
+    sources: dict[str, str] = {}
+    for m in mounts:
+        if m.type == "bind":
+            if not os.path.exists(m.source):
+                raise StorageError(f"statfs {m.source}: no such file or directory")
+        elif m.type == "volume":
+            if m.source and store.volumes.exists(m.source):
+                volume = store.volumes.get(m.source)
+            else:
+                volume = store.volumes.create(m.source or None, anonymous=not m.source, ignore_existing=True)
+                m.source = volume.name if not m.anonymous else m.source
+            store.volumes.attach(cid, volume.name, m.destination)
+            sources[m.destination] = volume.data_path
+    return mounts, sources
+
+
+def _mounts_from(store: Any, text: str, taken: set[str]) -> list[Any]:
+    from engine.spec.options import MountSpec
+
+    name, _, mode = text.partition(":")
+    other = store.containers.lookup(name)
+    from engine.spec.options import ContainerOptions
+
+    theirs = ContainerOptions.from_dict(other.options).mounts
+    volumes = dict((dest, vol) for vol, dest in store.volumes.of_container(other.id))
+    out = []
+    for m in theirs:
+        if m.destination in taken or m.type == "tmpfs":
+            continue
+        copy = MountSpec(**{**m.__dict__})
+        if m.type == "volume":
+            copy.source = volumes.get(m.destination, m.source)
+        if mode in ("ro", "rw"):
+            copy.readonly = mode == "ro"
+        out.append(copy)
+    for dest, vol in volumes.items():  # the image-VOLUME anonymous volumes of the other container
+        if dest not in taken and not any(o.destination == dest for o in out):
+            out.append(MountSpec(type="volume", destination=dest, source=vol, readonly=mode == "ro"))
+    return out
+
+
+def _setup_secrets(store: Any, cid: str, opts: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """({secret name: 0400-ish copy in userdata} for type=mount, {name: value} for type=env)."""
+    paths: dict[str, str] = {}
+    env: dict[str, str] = {}
+    if not opts.secrets:
+        return paths, env
+    sdir = store.containers.userdata(cid) / "secrets"
+    sdir.mkdir(mode=0o755, exist_ok=True)
+    for spec in opts.secrets:
+        secret = store.secrets.lookup(spec.name)
+        data = store.secrets.read_data(secret)
+        if spec.type == "env":
+            try:
+                env[spec.name] = data.decode()
+            except UnicodeDecodeError:
+                raise InvalidArgument(f"secret {spec.name} is not valid UTF-8: cannot be an environment variable") from None
+            continue
+        if spec.type != "mount":
+            raise InvalidArgument(f"unsupported secret type {spec.type!r}: must be mount or env")
+        host = sdir / f"{secret.id}-{len(paths)}"
+        _write(host, data, 0o600)
+        try:  # rootless this runs in the user namespace: these are container ids
+            os.chown(host, spec.uid, spec.gid)
+        except OSError as exc:
+            raise InvalidArgument(f"secret {spec.name}: cannot set owner {spec.uid}:{spec.gid}: {exc.strerror}") from None
+        os.chmod(host, spec.mode)
+        paths[spec.name] = str(host)
+    return paths, env
+
+
+# ---------------------------------------------------------------- create
+def _check_cidfile(path: str) -> None:
+    if path and os.path.exists(path):
+        raise Conflict(f"container id file exists. Ensure another container is not using it or delete {path}")
+
+
+def create(cfg: EngineConfig, opts: Any, *, runtime: str | None = None, pull_options: Any = None) -> CreateResult:
+    """Create a container from `opts` (engine.spec.options.ContainerOptions)."""
+    enter_userns(cfg)
+    store = open_store(cfg)
+    _check_cidfile(opts.cidfile)
+    image, image_name = resolve_image(cfg, store, opts.image, opts.pull, pull_options)
+    if opts.replace and opts.name and store.containers.exists(opts.name):
+        from engine.services.containers import RmOptions, remove
+
+        old = store.containers.lookup(opts.name)
+        if old.name == opts.name:
+            remove(cfg, [old.id], RmOptions(force=True, time=0))
+    config = image_config(store, image)
+    labels = {**((config.get("config") or {}).get("Labels") or {}), **opts.labels}
+    argv = command_of(config, opts)
+    if not argv:
+        raise InvalidArgument("no command or entrypoint provided, and no CMD or ENTRYPOINT from image")
+    container = store.containers.create(
+        opts.name or None, image.id, image_name, options=opts.to_dict(), labels=labels, command=argv,
+        runtime=runtime or "")
+    cid = container.id
+    try:
+        result = _prepare(cfg, store, container, image, config, opts)
+    except BaseException:
+        _undo(store, cid)
+        raise
+    from engine.services.events import container_event
+
+    container_event(cfg, "create", store.containers.get(cid))
+    if opts.cidfile:
+        try:
+            _write(Path(opts.cidfile), cid, 0o644)
+        except OSError as exc:
+            raise StorageError(f"writing cidfile {opts.cidfile}: {exc.strerror}") from None
+    return result
+
+
+def _prepare(cfg: EngineConfig, store: Any, container: Any, image: Any, config: dict, opts: Any) -> CreateResult:
+    cid = container.id
+    cs = store.containers
+    cs.make_dirs(cid)
+    userdata = cs.userdata(cid)
+    hostname = opts.hostname or (os.uname().nodename if opts.network == "host" else cid[:12])
+    _write(userdata / "hostname", hostname + "\n")
+    _write(userdata / "resolv.conf", resolv_conf(opts))
+    if not opts.no_hosts:
+        _write(userdata / "hosts", hosts_file(opts, hostname, container.name))
+    mounts, volume_sources = _setup_volumes(store, cid, opts, config)
+    secret_paths, secret_env = _setup_secrets(store, cid, opts)
+    from engine.services.container_spec import containerenv, write_bundle
+    from engine.services.containers import mount_rootfs
+
+    _write(userdata / ".containerenv", containerenv(cfg, container, image.id))
+    # build_spec reads the image's /etc/passwd and /etc/group inside the rootfs
+    mount_rootfs(store, cs.get(cid))
+    import dataclasses
+
+    run_opts = dataclasses.replace(opts, mounts=mounts)
+    warnings = write_bundle(cfg, store, container, config, run_opts, volume_sources=volume_sources,
+                            secret_paths=secret_paths, secret_env=secret_env)
+    cs.transition(cid, ContainerState.CREATED, spec_path=str(userdata / "config.json"),
+                  options=_with_mounts(opts, mounts))
+    return CreateResult(cid, container.name, warnings)
+
+
+def _with_mounts(opts: Any, mounts: list[Any]) -> dict:
+    """The stored options keep the resolved mounts (volume names filled in)."""
+    doc = opts.to_dict()
+    import dataclasses
+
+    doc["mounts"] = [dataclasses.asdict(m) for m in mounts]
+    return doc
+
+
+def _undo(store: Any, cid: str) -> None:
+    from engine.services.containers import unmount_rootfs
+    from engine.store.rmtree import remove_tree
+
+    try:
+        unmount_rootfs(store, store.containers.get(cid))
+    except HullError:
+        pass
+
+    used = [vol for vol, _ in store.volumes.of_container(cid)]
+    try:
+        store.containers.delete(cid)
+    except HullError:
+        pass
+    remove_anonymous_volumes(store, used)
+    for path in (store.containers.dir(cid), store.containers.run_dir(cid)):
+        try:
+            remove_tree(path)
+        except (FileNotFoundError, HullError, OSError):
+            pass
+
+
+def remove_anonymous_volumes(store: Any, names: list[str]) -> list[str]:
+    """Remove those of `names` that are anonymous and no container uses any more."""
+    removed = []
+    for name in names:
+        try:
+            volume = store.volumes.get(name)
+            if volume.anonymous and not store.volumes.users(name):
+                store.volumes.remove(name)
+                removed.append(name)
+        except HullError:
+            continue
+    return removed

@@ -1,0 +1,676 @@
+"""Container services: the lifecycle verbs the CLI, the API and the console call.
+
+create lives in container_create.py, ps in container_list.py, inspect in
+container_inspect.py (all re-exported here); this file has start, run, stop,
+kill, restart, rm, wait, rename, pause/unpause, init, exists, mount/unmount,
+prune, clone and `remove_after_exit` (the monitor's --rm).  Every verb first
+passes rows through container_state.reconcile, so a container whose monitor
+died (SIGKILL, reboot) reads as exited and can be started again.
+
+Rootless, every verb that mounts, signals or removes runs inside Hull's user
+namespace (`enter_userns`, first thing, before any thread).
+"""
+
+from __future__ import annotations
+
+import os
+import signal as _signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.config import EngineConfig
+from engine.errors import Conflict, ContainerNotFound, HullError, InvalidArgument, NotFound, StorageError
+from engine.services.common import enter_userns, open_store
+from engine.services.container_create import CreateResult, create, remove_anonymous_volumes
+from engine.services.container_state import (KILLED_EXIT_CODE, container_process, exit_file, monitor_alive,
+                                             monitor_pid_file, reconcile)
+from engine.services.events import container_event
+from engine.store.containers import Container, ContainerState
+
+S = ContainerState
+DEFAULT_STOP_TIMEOUT = 10
+WAIT_CONDITIONS = ("configured", "created", "exited", "healthy", "initialized", "paused", "removing",
+                   "running", "stopped", "stopping", "unhealthy")
+
+
+class StateImproper(Conflict):
+    """Podman's "container state improper" (rm of a running container exits 2)."""
+
+    exit_code = 2
+
+
+# ---------------------------------------------------------------- helpers
+def _get(store: Any, text: str) -> Container:
+    return reconcile(store, store.containers.lookup(text))
+
+
+def _stop_signal(c: Container) -> int:
+    sig = (c.options or {}).get("stop_signal")
+    if sig:
+        return int(sig)
+    return int(_signal.SIGTERM)
+
+
+def _stop_timeout(c: Container, override: int | None) -> float:
+    if override is not None:
+        return max(0, override)
+    value = (c.options or {}).get("stop_timeout")
+    return DEFAULT_STOP_TIMEOUT if value is None else max(0, int(value))
+
+
+def _signal_container(store: Any, c: Container, sig: int) -> bool:
+    """Send `sig` to the container's init; False when it is already gone."""
+    proc = container_process(store, c)
+    if proc is None:
+        return False
+    try:
+        os.kill(proc[0], sig)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        raise HullError(f"sending signal {sig} to container {c.id}: operation not permitted") from None
+
+
+def _wait_not_active(store: Any, cid: str, timeout: float, interval: float = 0.05) -> Container | None:
+    """Poll until the container is no longer running/paused (reconciled); None on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            c = reconcile(store, store.containers.get(cid))
+        except ContainerNotFound:
+            return None
+        if not c.state.active:
+            return c
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(interval)
+        interval = min(interval * 1.5, 0.25)
+
+
+def _runtime(c: Container, cfg: EngineConfig) -> Any:
+    from engine.runtime.base import get_runtime
+
+    return get_runtime(c.runtime or None, cfg.runroot)
+
+
+# ---------------------------------------------------------------- rootfs
+def mount_rootfs(store: Any, c: Container) -> Path:
+    """Mount the container's overlay (image layers, top first, + its upper dir)."""
+    from engine.runtime.overlay import is_mountpoint, mount_overlay
+
+    cs = store.containers
+    cs.make_run_dir(c.id)
+    target = cs.rootfs(c.id)
+    if is_mountpoint(target):
+        return target
+    lowers: list[Path] = []
+    if c.image_id:
+        image = store.images.get(c.image_id)
+        lowers = [store.layers.diff_path(chain) for chain in reversed(image.layers)]
+    if not lowers:
+        empty = cs.dir(c.id) / "empty"
+        empty.mkdir(mode=0o755, exist_ok=True)
+        lowers = [empty]
+    cs.make_dirs(c.id)
+    mount_overlay(lowers, target, cs.upper(c.id), cs.work(c.id))
+    return target
+
+
+def unmount_rootfs(store: Any, c: Container) -> None:
+    from engine.runtime.overlay import is_mountpoint, unmount
+
+    target = store.containers.rootfs(c.id)
+    try:
+        if is_mountpoint(target):
+            unmount(target)
+    except HullError:
+        unmount(target, lazy=True)
+
+
+def _copy_up_volumes(store: Any, c: Container, rootfs: Path) -> None:
+    """First use of an empty named volume: copy the image's content at its destination."""
+    from engine.archive.inroot import InRoot
+    from engine.store.volumes import copy_up
+
+    nocopy = {m.get("destination") for m in (c.options or {}).get("mounts", []) if m.get("nocopy")}
+    for name, dest in store.volumes.of_container(c.id):
+        volume = store.volumes.get(name)
+        if not volume.needs_copy_up or dest in nocopy or volume.bind_device:
+            continue
+        data = store.volumes.prepare_for_use(volume)
+        try:
+            with InRoot(str(rootfs)) as root:
+                fd = root.open_dir(os.fsencode(dest), flags=os.O_RDONLY | os.O_DIRECTORY)
+                try:
+                    copy_up(fd, data)
+                finally:
+                    os.close(fd)
+        except HullError:
+            pass  # nothing at that path in the image: the volume starts empty
+        except OSError as exc:
+            raise StorageError(f"copying up image content into volume {name}: {exc.strerror}") from None
+        store.volumes.mark_copied(name)
+
+
+# ---------------------------------------------------------------- start
+def _launch(cfg: EngineConfig, store: Any, c: Container) -> None:
+    from engine.monitor.launch import start_monitor
+
+    start_monitor(cfg, c.id)
+
+
+def _start_one(cfg: EngineConfig, store: Any, c: Container) -> Container:
+    if c.state.active:
+        return c  # Podman: starting a running container is a no-op
+    if c.state == S.REMOVING:
+        raise Conflict(f"container {c.id} is being removed: container state improper")
+    rootfs = mount_rootfs(store, c)
+    _copy_up_volumes(store, c, rootfs)
+    for volume_name, _ in store.volumes.of_container(c.id):
+        store.volumes.prepare_for_use(store.volumes.get(volume_name))
+    run = store.containers.run_dir(c.id)
+    for stale in ("exit", "pid", "monitor.pid", "attach", "ctl"):
+        try:
+            (run / stale).unlink()
+        except FileNotFoundError:
+            pass
+    started = time.time()
+    store.containers.update(c.id, started_at=started, stopped_by_user=False, error="", oom_killed=False,
+                            health="starting" if _has_healthcheck(c) else "")
+    try:
+        _launch(cfg, store, c)
+    except HullError as err:
+        store.containers.update(c.id, error=str(err))
+        raise
+    # The monitor records running (and maybe already exited, for a short command):
+    # move to running only when it has not recorded an end of this run yet.
+    with store.db.transaction() as conn:
+        conn.execute("UPDATE containers SET state = 'running' WHERE id = ? AND state IN "
+                     "('created','configured','stopped','exited') AND finished_at < ?", (c.id, started))
+    fresh = store.containers.get(c.id)
+    container_event(cfg, "start", fresh)
+    return fresh
+
+
+def _has_healthcheck(c: Container) -> bool:
+    hc = (c.options or {}).get("healthcheck")
+    return bool(hc and hc.get("test") and hc["test"][0] != "NONE") and not (c.options or {}).get("no_healthcheck")
+
+
+def start(cfg: EngineConfig, names: list[str]) -> list[Container]:
+    """Start each container (in order); the first error stops the batch."""
+    enter_userns(cfg)
+    store = open_store(cfg)
+    return [_start_one(cfg, store, _get(store, n)) for n in names]
+
+
+def run(cfg: EngineConfig, opts: Any, *, runtime: str | None = None, pull_options: Any = None) -> Container:
+    """create + start; attaching and waiting are the caller's (engine/services/container_io.py)."""
+    result = create(cfg, opts, runtime=runtime, pull_options=pull_options)
+    store = open_store(cfg)
+    try:
+        return _start_one(cfg, store, store.containers.get(result.id))
+    except HullError:
+        if opts.rm:
+            try:
+                remove(cfg, [result.id], RmOptions(force=True, time=0))
+            except HullError:
+                pass
+        raise
+
+
+def init(cfg: EngineConfig, names: list[str]) -> list[Container]:
+    """Mount the rootfs and prepare volumes without running anything."""
+    enter_userns(cfg)
+    store = open_store(cfg)
+    done = []
+    for n in names:
+        c = _get(store, n)
+        if c.state not in (S.CREATED, S.CONFIGURED, S.EXITED, S.STOPPED):
+            raise Conflict(f"container {c.id} has already been created in runtime: container state improper")
+        rootfs = mount_rootfs(store, c)
+        _copy_up_volumes(store, c, rootfs)
+        container_event(cfg, "init", c)
+        done.append(c)
+    return done
+
+
+# ---------------------------------------------------------------- stop / kill / restart
+def _stop_one(cfg: EngineConfig, store: Any, c: Container, timeout: int | None) -> Container:
+    if c.state == S.PAUSED:
+        _runtime(c, cfg).resume(c.id)
+    if not c.state.active:
+        return c
+    store.containers.update(c.id, stopped_by_user=True)
+    wait = _stop_timeout(c, timeout)
+    if wait > 0 and _signal_container(store, c, _stop_signal(c)):
+        done = _wait_not_active(store, c.id, wait)
+        if done is not None:
+            container_event(cfg, "stop", done)
+            return done
+    _signal_container(store, c, _signal.SIGKILL)
+    done = _wait_not_active(store, c.id, 10.0)
+    if done is None:  # the monitor did not record it: record it ourselves
+        if not monitor_alive(store, c.id) or container_process(store, c) is None:
+            done = store.containers.transition(c.id, S.EXITED, exit_code=KILLED_EXIT_CODE,
+                                               finished_at=time.time(), pid=0)
+        else:
+            raise HullError(f"container {c.id} did not stop after SIGKILL")
+    container_event(cfg, "stop", done)
+    return done
+
+
+def stop(cfg: EngineConfig, names: list[str], timeout: int | None = None, all: bool = False,
+         ignore: bool = False) -> list[Container]:
+    enter_userns(cfg)
+    store = open_store(cfg)
+    targets = _targets(store, names, all, ignore)
+    return [_stop_one(cfg, store, c, timeout) for c in targets]
+
+
+def _targets(store: Any, names: list[str], all_: bool, ignore: bool) -> list[Container]:
+    if all_:
+        return [reconcile(store, c) for c in store.containers.list()]
+    out = []
+    for n in names:
+        try:
+            out.append(_get(store, n))
+        except ContainerNotFound:
+            if not ignore:
+                raise
+    return out
+
+
+def kill(cfg: EngineConfig, names: list[str], signal: int | str = "KILL", all: bool = False) -> list[Container]:
+    from engine.spec.parse import parse_signal
+
+    sig = parse_signal(signal)
+    enter_userns(cfg)
+    store = open_store(cfg)
+    done = []
+    for c in _targets(store, names, all, False):
+        if not c.state.active:
+            if all:
+                continue
+            raise Conflict(f"can only kill running containers. {c.id} is in state "
+                                f"{c.state.value}: container state improper")
+        if sig in (_signal.SIGKILL, _signal.SIGTERM, _signal.SIGINT):
+            store.containers.update(c.id, stopped_by_user=True)
+        _signal_container(store, c, sig)
+        container_event(cfg, "kill", c)
+        done.append(c)
+    return done
+
+
+def restart(cfg: EngineConfig, names: list[str], timeout: int | None = None, all: bool = False,
+            running: bool = False) -> list[Container]:
+    enter_userns(cfg)
+    store = open_store(cfg)
+    out = []
+    for c in _targets(store, names, all, False):
+        if running and not c.state.active:
+            continue
+        c = _stop_one(cfg, store, c, timeout)
+        out.append(_start_one(cfg, store, store.containers.get(c.id)))
+        container_event(cfg, "restart", out[-1])
+    return out
+
+
+def pause(cfg: EngineConfig, names: list[str], all: bool = False) -> list[Container]:
+    return _pause_resume(cfg, names, all, pause=True)
+
+
+def unpause(cfg: EngineConfig, names: list[str], all: bool = False) -> list[Container]:
+    return _pause_resume(cfg, names, all, pause=False)
+
+
+def _pause_resume(cfg: EngineConfig, names: list[str], all_: bool, pause: bool) -> list[Container]:
+    enter_userns(cfg)
+    store = open_store(cfg)
+    want, to = (S.RUNNING, S.PAUSED) if pause else (S.PAUSED, S.RUNNING)
+    out = []
+    for c in _targets(store, names, all_, False):
+        if c.state != want:
+            if all_:
+                continue
+            verb = "pause" if pause else "unpause"
+            raise Conflict(f"\"{c.name}\" is not {want.value}, can't {verb}: container state improper")
+        runtime = _runtime(c, cfg)
+        runtime.pause(c.id) if pause else runtime.resume(c.id)
+        c = store.containers.transition(c.id, to, expect={want})
+        container_event(cfg, "pause" if pause else "unpause", c)
+        out.append(c)
+    return out
+
+
+# ---------------------------------------------------------------- rm
+@dataclass
+class RmOptions:
+    force: bool = False
+    volumes: bool = False
+    all: bool = False
+    ignore: bool = False
+    time: int | None = None  # stop timeout for --force (Podman: the container's, -t overrides)
+    depend: bool = False
+
+
+@dataclass
+class RmReport:
+    removed: list[str] = field(default_factory=list)
+    errors: list[HullError] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """Podman's rm: 1 no such container, 2 running/paused without --force, else 125."""
+        if not self.errors:
+            return 0
+        if all(isinstance(e, ContainerNotFound) for e in self.errors):
+            return 1
+        if any(isinstance(e, StateImproper) for e in self.errors):
+            return 2
+        return 125
+
+
+def remove(cfg: EngineConfig, names: list[str], opts: RmOptions | None = None) -> RmReport:
+    opts = opts or RmOptions()
+    if opts.all and names:
+        raise InvalidArgument("--all and container names cannot be used together")
+    enter_userns(cfg)
+    store = open_store(cfg)
+    report = RmReport()
+    targets: list[str] = [c.id for c in store.containers.list()] if opts.all else list(names)
+    for text in targets:
+        try:
+            c = _get(store, text)
+            _remove_one(cfg, store, c, opts)
+            report.removed.append(c.id)
+        except ContainerNotFound as err:
+            if not opts.ignore:
+                report.errors.append(err)
+        except HullError as err:
+            report.errors.append(err)
+    return report
+
+
+def _remove_one(cfg: EngineConfig, store: Any, c: Container, opts: RmOptions) -> None:
+    if c.state.active:
+        if not opts.force:
+            raise StateImproper(f"cannot remove container {c.id} as it is {c.state.value} - running or paused "
+                                "containers cannot be removed without force: container state improper")
+        c = _stop_one(cfg, store, c, 0 if opts.time is None else opts.time)
+    if c.mounted and not opts.force:
+        raise StateImproper(f"container {c.id} is mounted and cannot be removed without using force: "
+                            "container state improper")
+    _destroy(cfg, store, c, opts.volumes)
+
+
+def _destroy(cfg: EngineConfig, store: Any, c: Container, volumes: bool) -> None:
+    from engine.store.rmtree import remove_tree
+
+    try:
+        store.containers.transition(c.id, S.REMOVING)
+    except ContainerNotFound:
+        return
+    unmount_rootfs(store, c)
+    _delete_runtime_state(cfg, c)
+    used = [name for name, _ in store.volumes.of_container(c.id)]
+    store.containers.delete(c.id)
+    for path in (store.containers.dir(c.id), store.containers.run_dir(c.id)):
+        try:
+            remove_tree(path)
+        except FileNotFoundError:
+            pass
+    if volumes:
+        remove_anonymous_volumes(store, used)
+    container_event(cfg, "remove", c)
+
+
+def _delete_runtime_state(cfg: EngineConfig, c: Container) -> None:
+    """An external runtime keeps its own state per container: drop it (best effort)."""
+    if not c.runtime or c.runtime in ("builtin", "hull"):
+        return
+    try:
+        _runtime(c, cfg).delete(c.id, force=True)
+    except HullError:
+        pass
+
+
+def remove_after_exit(cfg: EngineConfig, cid: str) -> None:
+    """The monitor's --rm: the container has exited; remove it and its anonymous
+    volumes, keeping its exit code for a concurrent `wait`."""
+    store = open_store(cfg)
+    try:
+        c = store.containers.get(cid)
+    except ContainerNotFound:
+        return
+    _remember_exit(cfg, c)
+    _destroy(cfg, store, c, volumes=True)
+
+
+def _exits_dir(cfg: EngineConfig) -> Path:
+    return cfg.runroot / "exits"
+
+
+def _remember_exit(cfg: EngineConfig, c: Container) -> None:
+    d = _exits_dir(cfg)
+    try:
+        d.mkdir(mode=0o700, exist_ok=True)
+        (d / c.id).write_text(f"{c.exit_code}\n")
+        (d / f"name-{c.name}").write_text(c.id)
+    except OSError:
+        pass
+
+
+def _remembered_exit(cfg: EngineConfig, text: str) -> int | None:
+    d = _exits_dir(cfg)
+    for candidate in (text, _read(d / f"name-{text}")):
+        if candidate and len(candidate) == 64:
+            code = _read(d / candidate)
+            if code is not None:
+                return int(code)
+    return None
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
+
+
+# ---------------------------------------------------------------- wait
+def wait(cfg: EngineConfig, names: list[str], conditions: list[str] | None = None,
+         interval: float = 0.25, ignore: bool = False) -> list[int]:
+    """Block until each container meets one of `conditions` (default: stopped/exited);
+    returns the exit code (for state conditions other than stop, -1 as Podman)."""
+    conditions = [c.lower() for c in (conditions or ["stopped"])]
+    for cond in conditions:
+        if cond not in WAIT_CONDITIONS:
+            raise InvalidArgument(f"invalid condition {cond!r}: unknown state")
+    store = open_store(cfg)
+    codes = []
+    for text in names:
+        try:
+            cid = store.containers.lookup(text).id
+        except ContainerNotFound:
+            remembered = _remembered_exit(cfg, text)
+            if remembered is not None:
+                codes.append(remembered)
+                continue
+            if ignore:
+                codes.append(-1)
+                continue
+            raise
+        codes.append(_wait_one(cfg, store, cid, conditions, interval))
+    return codes
+
+
+def _meets(c: Container, cond: str, seen_active: bool) -> bool:
+    state = c.state
+    if cond in ("stopped", "exited"):
+        return state in (S.EXITED, S.STOPPED) or (state == S.CREATED and not seen_active and cond == "stopped"
+                                                   and c.finished_at > 0)
+    if cond in ("healthy", "unhealthy"):
+        return c.health == cond
+    if cond == "initialized":
+        return state == S.CREATED
+    if cond == "stopping":
+        return state == S.STOPPED
+    return state.value == cond
+
+
+def _wait_one(cfg: EngineConfig, store: Any, cid: str, conditions: list[str], interval: float) -> int:
+    seen_active = False
+    while True:
+        try:
+            c = reconcile(store, store.containers.get(cid))
+        except ContainerNotFound:
+            remembered = _remembered_exit(cfg, cid)
+            if remembered is not None:
+                return remembered
+            raise ContainerNotFound(f'no container with name or ID "{cid}" found: no such container') from None
+        seen_active = seen_active or c.state.active
+        for cond in conditions:
+            if _meets(c, cond, seen_active):
+                return c.exit_code if cond in ("stopped", "exited") else -1
+        time.sleep(interval)
+
+
+# ---------------------------------------------------------------- rename / exists / mount / prune / clone
+def rename(cfg: EngineConfig, text: str, new_name: str) -> Container:
+    store = open_store(cfg)
+    c = _get(store, text)
+    renamed = store.containers.rename(c.id, new_name)
+    container_event(cfg, "rename", renamed)
+    return renamed
+
+
+def exists(cfg: EngineConfig, text: str) -> bool:
+    return open_store(cfg).containers.exists(text)
+
+
+def mount(cfg: EngineConfig, names: list[str]) -> list[tuple[str, str]]:
+    """(id, merged rootfs path) for each; rootless only inside `hull unshare`."""
+    _require_unshare(cfg, "mount")
+    store = open_store(cfg)
+    out = []
+    for n in names:
+        c = _get(store, n)
+        path = mount_rootfs(store, c)
+        store.containers.increment(c.id, "mounted")
+        container_event(cfg, "mount", c)
+        out.append((c.id, str(path)))
+    return out
+
+
+def mounted(cfg: EngineConfig) -> list[tuple[str, str]]:
+    store = open_store(cfg)
+    from engine.runtime.overlay import is_mountpoint
+
+    return [(c.id, str(store.containers.rootfs(c.id))) for c in store.containers.list()
+            if c.mounted and is_mountpoint(store.containers.rootfs(c.id))]
+
+
+def unmount(cfg: EngineConfig, names: list[str], all: bool = False, force: bool = False) -> list[str]:
+    _require_unshare(cfg, "unmount")
+    store = open_store(cfg)
+    out = []
+    targets = [c for c in store.containers.list() if c.mounted] if all else [_get(store, n) for n in names]
+    for c in targets:
+        left = 0 if force else store.containers.increment(c.id, "mounted", -1)
+        if force:
+            store.containers.update(c.id, mounted=0)
+        if left == 0 and not c.state.active:
+            unmount_rootfs(store, c)
+        container_event(cfg, "unmount", c)
+        out.append(c.id)
+    return out
+
+
+def _require_unshare(cfg: EngineConfig, command: str) -> None:
+    if cfg.rootless and os.environ.get("_HULL_USERNS_CONFIGURED") != "1":
+        raise InvalidArgument(f"cannot run command \"hull {command}\" in rootless mode, must execute "
+                              "`hull unshare` first")
+    enter_userns(cfg)
+
+
+@dataclass
+class PruneReport:
+    removed: list[str] = field(default_factory=list)
+    reclaimed: int = 0
+    errors: list[HullError] = field(default_factory=list)
+
+
+def prune(cfg: EngineConfig, filters: dict[str, list[str]] | None = None) -> PruneReport:
+    """Remove every container that is not running or paused (filters: label, until)."""
+    from engine.services.container_list import matches_prune_filters, upper_size
+
+    enter_userns(cfg)
+    store = open_store(cfg)
+    report = PruneReport()
+    for c in store.containers.list():
+        c = reconcile(store, c)
+        if c.state.active or not matches_prune_filters(c, filters or {}):
+            continue
+        size = upper_size(store, c)
+        try:
+            _destroy(cfg, store, c, volumes=False)
+        except HullError as err:
+            report.errors.append(err)
+            continue
+        report.removed.append(c.id)
+        report.reclaimed += size
+    return report
+
+
+def clone(cfg: EngineConfig, text: str, name: str | None = None, destroy: bool = False, run_it: bool = False,
+          image: str | None = None) -> CreateResult:
+    """A new container with the options of `text` (Podman: `<name>-clone`)."""
+    from engine.spec.options import ContainerOptions
+
+    store = open_store(cfg)
+    c = _get(store, text)
+    opts = ContainerOptions.from_dict(c.options)
+    opts.name = name or _clone_name(store, c.name)
+    opts.image = image or c.image_id or opts.image
+    opts.pull = "never" if not image else opts.pull
+    opts.cidfile = ""
+    opts.replace = False
+    opts.mounts = [m for m in opts.mounts if not m.anonymous]
+    if destroy:
+        remove(cfg, [c.id], RmOptions(force=True))
+    result = create(cfg, opts, runtime=c.runtime or None)
+    if run_it:
+        start(cfg, [result.id])
+    return result
+
+
+def _clone_name(store: Any, base: str) -> str:
+    name = f"{base}-clone"
+    n = 1
+    while store.containers.exists(name):
+        name = f"{base}-clone{n}"
+        n += 1
+    return name
+
+
+# ---------------------------------------------------------------- the rest of the facade
+def __getattr__(name: str) -> Any:
+    if name in ("list_containers", "ListOptions", "ContainerSummary"):
+        from engine.services import container_list
+
+        return getattr(container_list, name)
+    if name in ("inspect", "inspect_one"):
+        from engine.services import container_inspect
+
+        return getattr(container_inspect, name)
+    raise AttributeError(name)
+
+
+__all__ = ["create", "start", "run", "stop", "kill", "restart", "remove", "RmOptions", "RmReport", "wait",
+           "rename", "pause", "unpause", "init", "exists", "mount", "mounted", "unmount", "prune",
+           "PruneReport", "clone", "remove_after_exit", "mount_rootfs", "unmount_rootfs", "StateImproper",
+           "CreateResult", "exit_file", "monitor_pid_file", "NotFound"]
