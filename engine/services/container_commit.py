@@ -36,6 +36,15 @@ class CommitOptions:
     author: str | None = None
     format: str = "oci"
     include_volumes: bool = False           # accepted for compatibility
+    pause: bool = False                     # accepted: the upper dir is read as it is
+    squash: bool = False                    # not supported yet: refused
+
+
+def commit(cfg: EngineConfig, name_or_id: str, image: str | None, opts: CommitOptions) -> str:
+    """`hull commit CONTAINER [IMAGE]`: the new image's ID ("sha256:...")."""
+    if image:
+        opts.name = image
+    return commit_container(cfg, name_or_id, opts).id
 
 
 def _now() -> str:
@@ -81,6 +90,8 @@ def commit_container(cfg: EngineConfig, name_or_id: str, opts: CommitOptions) ->
 
     if opts.format not in FORMATS:
         raise InvalidArgument(f'unrecognized image type "{opts.format}"')
+    if opts.squash:
+        raise InvalidArgument("--squash is not supported by hull commit")
     apply_changes({}, list(opts.changes))  # refuse bad changes before any work
     names = [str(parse_reference(opts.name))] if opts.name else []
     enter_userns(cfg)

@@ -1,0 +1,540 @@
+"""A running container's stdio from the CLI: exec, attach, logs.
+
+- exec: a process spec from the container's own config.json (env, user, cwd,
+  capabilities, rlimits, no_new_privileges) changed by the exec options, run
+  through the container's OCI runtime (which joins its namespaces); stdio is
+  the caller's, or a pty the runtime allocates inside the container for -t.
+  Exit code: the command's; 126/127 from the runtime's CannotInvoke /
+  CommandNotFound (Podman's wording), 125 for engine errors.
+- attach: a client of the monitor's attach socket (frames in
+  docs/architecture.md), with detach keys and terminal resizes.
+- logs: the container's log file (k8s-file or json-file), tail/since/until,
+  followed until the container stops.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import struct
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from engine.config import EngineConfig
+from engine.errors import CannotInvoke, CommandNotFound, Conflict, HullError, InvalidArgument, StorageError
+from engine.services.common import enter_userns
+from engine.services.container_fs import live_proc, lookup
+from engine.services.detach_keys import DEFAULT_DETACH_KEYS, DetachMatcher, parse_detach_keys
+
+__all__ = ["ExecOptions", "exec_in_container", "AttachOptions", "AttachResult", "attach", "attach_socket",
+           "LogOptions", "LogLine", "logs", "container_logs", "parse_detach_keys", "DEFAULT_DETACH_KEYS"]
+
+
+# -- exec ----------------------------------------------------------------------------------------
+@dataclass
+class ExecOptions:
+    cmd: list[str]
+    interactive: bool = False
+    tty: bool = False
+    detach: bool = False
+    env: list[str] | dict[str, str] = field(default_factory=list)   # "K=V" (or "K": the host's value)
+    user: str | None = None
+    workdir: str | None = None
+    privileged: bool = False
+    detach_keys: str | None = None
+    stdin_fd: int = 0
+    stdout_fd: int = 1
+    stderr_fd: int = 2
+
+
+def _load_spec(store: Any, container: Any) -> dict:
+    path = Path(container.spec_path) if container.spec_path else store.containers.userdata(container.id) / "config.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise StorageError(f"cannot read the configuration of container {container.id[:12]}: {exc}") from None
+
+
+def _env_list(env: list[str] | dict[str, str]) -> list[str]:
+    if isinstance(env, dict):
+        return [f"{k}={v}" for k, v in env.items()]
+    out = []
+    for item in env:
+        if "=" not in item:  # `-e NAME`: the caller's value, dropped when unset (Podman)
+            if item in os.environ:
+                out.append(f"{item}={os.environ[item]}")
+            continue
+        out.append(item)
+    return out
+
+
+def merge_env(base: list[str], extra: list[str]) -> list[str]:
+    merged = {e.partition("=")[0]: e for e in base}
+    merged.update({e.partition("=")[0]: e for e in extra})
+    return list(merged.values())
+
+
+def build_process(spec: dict, opts: ExecOptions, root_fd: int) -> dict:
+    """The OCI process object for this exec."""
+    from engine.runtime.capabilities import NAMES
+
+    base = dict(spec.get("process") or {})
+    if not opts.cmd:
+        raise InvalidArgument("must provide a non-empty command to start an exec session")
+    process: dict[str, Any] = {
+        "terminal": bool(opts.tty),
+        "args": list(opts.cmd),
+        "cwd": opts.workdir or base.get("cwd") or "/",
+    }
+    user = dict(base.get("user") or {"uid": 0, "gid": 0})
+    env = list(base.get("env") or [])
+    if opts.user:
+        from engine.spec.users import resolve_user
+
+        resolved = resolve_user(root_fd, opts.user)
+        user = {"uid": resolved.uid, "gid": resolved.gid}
+        if resolved.additional_gids:
+            user["additionalGids"] = list(resolved.additional_gids)
+        env = [e for e in env if not e.startswith("HOME=")] + [f"HOME={resolved.home or '/'}"]
+    process["user"] = user
+    env = merge_env(env, _env_list(opts.env))
+    if opts.tty and not any(e.startswith("TERM=") for e in env):
+        env.append("TERM=xterm")
+    process["env"] = env
+    if opts.privileged:
+        caps = [f"CAP_{n.upper()}" if not n.upper().startswith("CAP_") else n.upper() for n in NAMES]
+        process["capabilities"] = {k: caps for k in ("bounding", "effective", "permitted")}
+    elif base.get("capabilities"):
+        process["capabilities"] = base["capabilities"]
+    for key in ("rlimits", "noNewPrivileges", "apparmorProfile", "selinuxLabel", "oomScoreAdj"):
+        if key in base:
+            process[key] = base[key]
+    if opts.privileged:
+        process.pop("noNewPrivileges", None)
+    return process
+
+
+def exec_in_container(cfg: EngineConfig, name: str, opts: ExecOptions) -> int:
+    """Run the command in the running container; its exit code (0 at once with detach)."""
+    from engine.runtime.base import Stdio, get_runtime
+
+    keys = parse_detach_keys(opts.detach_keys if opts.detach_keys is not None else DEFAULT_DETACH_KEYS)
+    enter_userns(cfg)  # before any thread: the pty pump may start one
+    store, container = lookup(cfg, name)
+    with live_proc(store, container) as live:
+        if live is None or str(getattr(container.state, "value", container.state)) not in ("running",):
+            raise Conflict("can only create exec sessions on running containers: container state improper")
+        root_fd = os.open("root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=live[1])
+        try:
+            process = build_process(_load_spec(store, container), opts, root_fd)
+        finally:
+            os.close(root_fd)
+    runtime = get_runtime(container.runtime or None, cfg.runroot)
+    devnull = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+    try:
+        if opts.detach:
+            runtime.exec(container.id, process, Stdio(devnull, devnull, devnull))
+            return 0
+        if not opts.tty:
+            stdin = opts.stdin_fd if opts.interactive else devnull
+            pid = runtime.exec(container.id, process, Stdio(stdin, opts.stdout_fd, opts.stderr_fd))
+            return _wait(pid)
+        consoles: list[int] = []
+        pid = runtime.exec(container.id, process, Stdio(on_console=consoles.append))
+        if not consoles:
+            raise HullError("the OCI runtime gave no terminal for the exec session")
+        master = consoles[0]
+        try:
+            detached = _pump_pty(master, opts.stdin_fd if opts.interactive else None, opts.stdout_fd, keys)
+        finally:
+            os.close(master)
+        if detached:
+            return 0
+        return _wait(pid)
+    finally:
+        os.close(devnull)
+
+
+def _wait(pid: int) -> int:
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            return 0  # reaped elsewhere: nothing more to know
+        if os.WIFSIGNALED(status):
+            return 128 + os.WTERMSIG(status)
+        return os.WEXITSTATUS(status)
+
+
+def _winsize(fd: int) -> bytes | None:
+    import fcntl
+    import termios
+
+    try:
+        return fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8)
+    except OSError:
+        return None
+
+
+def _pump_pty(master: int, stdin_fd: int | None, stdout_fd: int, keys: bytes) -> bool:
+    """Copy between the caller's terminal and the pty master until the process ends
+    (EIO/EOF on the master); True when the user typed the detach keys."""
+    import fcntl
+    import termios
+
+    def resize(*_: object) -> None:
+        size = _winsize(stdout_fd) or (_winsize(stdin_fd) if stdin_fd is not None else None)
+        if size:
+            try:
+                fcntl.ioctl(master, termios.TIOCSWINSZ, size)
+            except OSError:
+                pass
+
+    resize()
+    old = signal.signal(signal.SIGWINCH, resize)
+    matcher = DetachMatcher(keys)
+    watch = [master] + ([stdin_fd] if stdin_fd is not None else [])
+    try:
+        while True:
+            try:
+                ready, _, _ = select.select(watch, [], [])
+            except InterruptedError:
+                continue
+            if master in ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:
+                    data = b""
+                if not data:
+                    return False
+                _write_all(stdout_fd, data)
+            if stdin_fd is not None and stdin_fd in ready:
+                data = os.read(stdin_fd, 65536)
+                if not data:
+                    watch.remove(stdin_fd)
+                    stdin_fd = None
+                    _write_all(master, b"\x04")  # EOF for the terminal's reader
+                    continue
+                out, detached = matcher.feed(data)
+                if out:
+                    _write_all(master, out)
+                if detached:
+                    return True
+    finally:
+        signal.signal(signal.SIGWINCH, old)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            n = os.write(fd, view)
+        except InterruptedError:
+            continue
+        view = view[n:]
+
+
+# -- attach --------------------------------------------------------------------------------------
+STDIN, STDOUT, STDERR, EXIT, STDIN_CLOSE, RESIZE = 0, 1, 2, 3, 4, 5
+
+
+@dataclass
+class AttachOptions:
+    stdin: bool = True
+    stdout: bool = True
+    stderr: bool = True
+    detach_keys: str | None = None
+    tty: bool | None = None        # None: resize only when our stdout is a terminal
+    stdin_fd: int = 0
+    stdout_fd: int = 1
+    stderr_fd: int = 2
+
+
+@dataclass
+class AttachResult:
+    exit_code: int | None          # None when detached (or the monitor went away without one)
+    detached: bool = False
+
+
+def frame(kind: int, payload: bytes = b"") -> bytes:
+    return struct.pack(">BI", kind, len(payload)) + payload
+
+
+def attach(cfg: EngineConfig, name: str, opts: AttachOptions = AttachOptions()) -> AttachResult:
+    """`hull attach`: until the container exits (its code) or the user detaches."""
+    enter_userns(cfg)
+    store, container = lookup(cfg, name)
+    state = str(getattr(container.state, "value", container.state))
+    with live_proc(store, container) as live:
+        if live is None or state not in ("running", "paused", "created"):
+            raise Conflict("you can only attach to running containers")
+    return attach_socket(store.containers.run_dir(container.id) / "attach", opts)
+
+
+def attach_socket(path: Path, opts: AttachOptions) -> AttachResult:
+    """Pump stdio through the monitor's attach socket at `path` (also for start -a / run)."""
+    import socket
+
+    keys = parse_detach_keys(opts.detach_keys if opts.detach_keys is not None else DEFAULT_DETACH_KEYS)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    try:
+        sock.connect(os.fspath(path))
+    except OSError as exc:
+        sock.close()
+        raise Conflict(f"cannot attach to the container: {exc.strerror}") from None
+    try:
+        return _AttachPump(sock, opts, keys).run()
+    finally:
+        sock.close()
+
+
+class _AttachPump:
+    def __init__(self, sock: Any, opts: AttachOptions, keys: bytes) -> None:
+        self.sock = sock
+        self.opts = opts
+        self.matcher = DetachMatcher(keys)
+        self.buf = b""
+        self.tty = opts.tty if opts.tty is not None else os.isatty(opts.stdout_fd)
+
+    def send_resize(self, *_: object) -> None:
+        size = _winsize(self.opts.stdout_fd)
+        if size:
+            rows, cols = struct.unpack("HHHH", size)[:2]
+            try:
+                self.sock.sendall(frame(RESIZE, f"{rows} {cols}".encode()))
+            except OSError:
+                pass
+
+    def run(self) -> AttachResult:
+        old = None
+        if self.tty:
+            self.send_resize()
+            old = signal.signal(signal.SIGWINCH, self.send_resize)
+        stdin = self.opts.stdin_fd if self.opts.stdin else None
+        try:
+            while True:
+                watch = [self.sock] + ([stdin] if stdin is not None else [])
+                try:
+                    ready, _, _ = select.select(watch, [], [])
+                except InterruptedError:
+                    continue
+                if self.sock in ready:
+                    data = self.sock.recv(65536)
+                    if not data:
+                        return AttachResult(None)
+                    result = self._frames(data)
+                    if result is not None:
+                        return result
+                if stdin is not None and stdin in ready:
+                    data = os.read(stdin, 65536)
+                    if not data:
+                        self.sock.sendall(frame(STDIN_CLOSE))
+                        stdin = None
+                        continue
+                    out, detached = self.matcher.feed(data)
+                    if out:
+                        self.sock.sendall(frame(STDIN, out))
+                    if detached:
+                        return AttachResult(None, detached=True)
+        finally:
+            if old is not None:
+                signal.signal(signal.SIGWINCH, old)
+
+    def _frames(self, data: bytes) -> AttachResult | None:
+        self.buf += data
+        while len(self.buf) >= 5:
+            kind, size = struct.unpack(">BI", self.buf[:5])
+            if len(self.buf) < 5 + size:
+                break
+            payload, self.buf = self.buf[5:5 + size], self.buf[5 + size:]
+            if kind == STDOUT and self.opts.stdout:
+                _write_all(self.opts.stdout_fd, payload)
+            elif kind == STDERR and self.opts.stderr:
+                _write_all(self.opts.stderr_fd, payload)
+            elif kind == EXIT:
+                return AttachResult(_exit_code(payload))
+        return None
+
+
+def _exit_code(payload: bytes) -> int:
+    text = payload.strip()
+    if text.lstrip(b"-").isdigit():
+        return int(text)
+    if len(payload) == 4:
+        return struct.unpack(">i", payload)[0]
+    return -1
+
+
+# -- logs ----------------------------------------------------------------------------------------
+@dataclass
+class LogOptions:
+    follow: bool = False
+    tail: int = -1                  # -1: all lines
+    since: float | None = None      # Unix seconds
+    until: float | None = None
+    timestamps: bool = False        # for container_logs
+    names_prefix: bool | None = None  # container_logs: None = only with several containers
+
+
+@dataclass
+class LogLine:
+    id: str
+    name: str
+    time: float
+    stream: str                     # "stdout" | "stderr"
+    data: bytes
+    partial: bool = False
+    time_text: str = ""
+
+
+def parse_log_line(raw: bytes) -> tuple[str, str, bool, bytes] | None:
+    """(time text, stream, partial, data) of one k8s-file or json-file line."""
+    if raw.startswith(b"{"):
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            return None
+        text = doc.get("log", "")
+        data = text.encode("utf-8", "surrogateescape")
+        partial = not data.endswith(b"\n")
+        return doc.get("time", ""), doc.get("stream", "stdout"), partial, data.rstrip(b"\n") if not partial else data
+    parts = raw.split(b" ", 3)
+    if len(parts) < 3:
+        return None
+    when, stream, tag = parts[0].decode(errors="replace"), parts[1].decode(errors="replace"), parts[2]
+    data = parts[3] if len(parts) > 3 else b""
+    return when, stream, tag == b"P", data
+
+
+def _to_seconds(text: str) -> float:
+    from engine.services.common import parse_time
+
+    return parse_time(text)
+
+
+def _open_log(store: Any, container: Any) -> Path:
+    driver = (container.options or {}).get("log_driver") or "k8s-file"
+    if driver == "none":
+        raise InvalidArgument("this container is using the 'none' log driver, cannot read logs: "
+                              "this container is not logging output")
+    return store.containers.log_path(container.id)
+
+
+class _Follower:
+    """Reads complete lines of one container's log as they are written."""
+
+    def __init__(self, store: Any, container: Any, path: Path, opts: LogOptions) -> None:
+        self.store, self.container, self.path, self.opts = store, container, path, opts
+        self.fh = None
+        self.ino = None
+        self.pending = b""
+
+    def _reopen(self) -> None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return
+        if self.fh is not None and st.st_ino == self.ino and st.st_size >= self.fh.tell():
+            return
+        if self.fh is not None:  # rotated: finish nothing more from the old file
+            self.fh.close()
+        self.fh = open(self.path, "rb")
+        self.ino = st.st_ino
+        self.pending = b""
+
+    def read_lines(self) -> list[bytes]:
+        self._reopen()
+        if self.fh is None:
+            return []
+        data = self.fh.read()
+        if not data:
+            return []
+        data = self.pending + data
+        lines = data.split(b"\n")
+        self.pending = lines.pop()
+        return lines
+
+    def alive(self) -> bool:
+        with live_proc(self.store, self.container) as live:
+            return live is not None
+
+
+def _lines_of(container: Any, raw_lines: list[bytes], opts: LogOptions) -> Iterator[LogLine]:
+    for raw in raw_lines:
+        parsed = parse_log_line(raw)
+        if parsed is None:
+            continue
+        when, stream, partial, data = parsed
+        ts = _to_seconds(when)
+        if opts.since is not None and ts < opts.since:
+            continue
+        if opts.until is not None and ts > opts.until:
+            continue
+        yield LogLine(container.id, container.name, ts, stream, data, partial, when)
+
+
+def _tail(lines: list[LogLine], n: int) -> list[LogLine]:
+    """The last `n` whole lines (a partial piece belongs to the line it ends in)."""
+    if n < 0:
+        return lines
+    if n == 0:
+        return []
+    count, start = 0, len(lines)
+    for i in range(len(lines) - 1, -1, -1):
+        if not lines[i].partial:
+            count += 1
+            if count > n:
+                break
+        start = i
+    return lines[start:]
+
+
+def logs(cfg: EngineConfig, names: list[str], opts: LogOptions = LogOptions()) -> Iterator[LogLine]:
+    """Each container's log lines in turn, then (follow) new lines as they come until every
+    container has stopped."""
+    enter_userns(cfg)
+    followers = []
+    for name in names:
+        store, container = lookup(cfg, name)
+        path = _open_log(store, container)
+        follower = _Follower(store, container, path, opts)
+        yield from _tail(list(_lines_of(container, follower.read_lines(), opts)), opts.tail)
+        followers.append(follower)
+    if not opts.follow:
+        return
+    while followers:
+        got = False
+        for follower in list(followers):
+            lines = follower.read_lines()
+            if lines:
+                got = True
+                yield from _lines_of(follower.container, lines, opts)
+            elif not follower.alive():
+                time.sleep(0.05)  # the monitor may still be flushing the last lines
+                last = follower.read_lines()
+                yield from _lines_of(follower.container, last, opts)
+                followers.remove(follower)
+            if opts.until is not None and time.time() > opts.until:
+                return
+        if not got:
+            time.sleep(0.1)
+
+
+def container_logs(cfg: EngineConfig, names: list[str], opts: LogOptions, stdout: Any, stderr: Any) -> None:
+    """`logs` written to binary writers, prefixed with the name when several containers
+    (or names_prefix), RFC 3339 time first with timestamps."""
+    prefix_names = opts.names_prefix if opts.names_prefix is not None else len(names) > 1
+    for line in logs(cfg, names, opts):
+        prefix = (line.name.encode() + b" ") if prefix_names else b""
+        if opts.timestamps:
+            prefix += line.time_text.encode() + b" "
+        out = stderr if line.stream == "stderr" else stdout
+        out.write(prefix + line.data + (b"" if line.partial else b"\n"))
+        if opts.follow:
+            out.flush()

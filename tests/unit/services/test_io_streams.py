@@ -1,0 +1,125 @@
+"""Log line parsing and tail, exec process specs, and the attach client against a fake
+monitor speaking the framed protocol of docs/architecture.md."""
+
+import os
+import socket
+import struct
+import threading
+
+import pytest
+
+from engine.errors import InvalidArgument
+from engine.services import container_io as io_
+
+
+def test_parse_k8s_and_json_lines():
+    assert io_.parse_log_line(b"2024-01-01T00:00:00.000000000+00:00 stdout F hello world") == (
+        "2024-01-01T00:00:00.000000000+00:00", "stdout", False, b"hello world")
+    assert io_.parse_log_line(b"2024-01-01T00:00:00Z stderr P part") == ("2024-01-01T00:00:00Z", "stderr", True, b"part")
+    assert io_.parse_log_line(b"2024-01-01T00:00:00Z stdout F ") == ("2024-01-01T00:00:00Z", "stdout", False, b"")
+    assert io_.parse_log_line(b'{"log":"hi\\n","stream":"stderr","time":"2024-01-01T00:00:00Z"}') == (
+        "2024-01-01T00:00:00Z", "stderr", False, b"hi")
+    assert io_.parse_log_line(b"garbage") is None
+
+
+def _line(data, partial=False):
+    return io_.LogLine("id", "n", 0.0, "stdout", data, partial)
+
+
+def test_tail_counts_whole_lines():
+    lines = [_line(b"1"), _line(b"2a", True), _line(b"2b"), _line(b"3")]
+    assert [l.data for l in io_._tail(lines, 2)] == [b"2a", b"2b", b"3"]
+    assert [l.data for l in io_._tail(lines, 1)] == [b"3"]
+    assert io_._tail(lines, 0) == [] and io_._tail(lines, -1) == lines
+    assert io_._tail(lines, 10) == lines
+
+
+def test_since_until_filter():
+    opts = io_.LogOptions(since=1704067201.0, until=1704067203.0)
+    raw = [b"2024-01-01T00:00:00Z stdout F a", b"2024-01-01T00:00:02Z stdout F b",
+           b"2024-01-01T00:00:05Z stdout F c"]
+
+    class C:
+        id, name = "x" * 64, "n"
+    assert [l.data for l in io_._lines_of(C, raw, opts)] == [b"b"]
+
+
+def test_build_process_env_user_workdir_privileged(tmp_path):
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\nbob:x:1000:1000::/home/bob:/bin/sh\n")
+    (tmp_path / "etc" / "group").write_text("root:x:0:\nbob:x:1000:\nwheel:x:10:bob\n")
+    spec = {"process": {"user": {"uid": 0, "gid": 0}, "cwd": "/srv", "env": ["PATH=/bin", "A=1", "HOME=/root"],
+                        "capabilities": {"bounding": ["CAP_CHOWN"], "effective": ["CAP_CHOWN"]},
+                        "noNewPrivileges": True, "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 1, "hard": 2}]}}
+    fd = os.open(tmp_path, os.O_PATH | os.O_DIRECTORY)
+    try:
+        p = io_.build_process(spec, io_.ExecOptions(cmd=["id"], env=["A=2", "B=3"]), fd)
+        assert p["args"] == ["id"] and p["cwd"] == "/srv" and p["user"] == {"uid": 0, "gid": 0}
+        assert p["env"] == ["PATH=/bin", "A=2", "HOME=/root", "B=3"]
+        assert p["capabilities"]["bounding"] == ["CAP_CHOWN"] and p["noNewPrivileges"] is True
+        p = io_.build_process(spec, io_.ExecOptions(cmd=["id"], user="bob", workdir="/tmp", tty=True,
+                                                    privileged=True), fd)
+        assert p["user"]["uid"] == 1000 and p["user"]["gid"] == 1000 and 10 in p["user"]["additionalGids"]
+        assert "HOME=/home/bob" in p["env"] and "TERM=xterm" in p["env"] and p["terminal"] is True
+        assert p["cwd"] == "/tmp" and "CAP_SYS_ADMIN" in p["capabilities"]["effective"]
+        assert "noNewPrivileges" not in p
+        with pytest.raises(InvalidArgument):
+            io_.build_process(spec, io_.ExecOptions(cmd=[]), fd)
+    finally:
+        os.close(fd)
+
+
+def _fake_monitor(path, script, received):
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(str(path))
+    srv.listen(1)
+
+    def serve():
+        conn, _ = srv.accept()
+        with conn:
+            for kind, payload, wait_for in script:
+                if wait_for is not None:
+                    buf = b""
+                    while wait_for not in buf:
+                        chunk = conn.recv(4096)
+                        if not chunk:
+                            break
+                        buf += chunk
+                    received.append(buf)
+                if kind is not None:
+                    conn.sendall(struct.pack(">BI", kind, len(payload)) + payload)
+        srv.close()
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return t
+
+
+def test_attach_streams_stdin_and_exit_code(tmp_path):
+    sock = tmp_path / "attach"
+    received = []
+    t = _fake_monitor(sock, [(1, b"out\n", None), (2, b"err\n", None), (None, b"", b"\x04"), (3, b"42", None)],
+                      received)
+    sin_r, sin_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    os.write(sin_w, b"typed")
+    os.close(sin_w)
+    res = io_.attach_socket(sock, io_.AttachOptions(stdin_fd=sin_r, stdout_fd=out_w, stderr_fd=err_w, tty=False))
+    t.join(5)
+    assert res.exit_code == 42 and not res.detached
+    assert os.read(out_r, 100) == b"out\n" and os.read(err_r, 100) == b"err\n"
+    assert io_.frame(0, b"typed") in received[0] and received[0].endswith(io_.frame(4))
+
+
+def test_attach_detach_keys(tmp_path):
+    sock = tmp_path / "attach"
+    received = []
+    t = _fake_monitor(sock, [(None, b"", b"ab")], received)
+    sin_r, sin_w = os.pipe()
+    out_r, out_w = os.pipe()
+    os.write(sin_w, b"ab\x10\x11never")
+    res = io_.attach_socket(sock, io_.AttachOptions(stdin_fd=sin_r, stdout_fd=out_w, stderr_fd=out_w, tty=False))
+    t.join(5)
+    os.close(sin_w)
+    assert res.detached and res.exit_code is None
+    assert b"never" not in received[0] and b"\x10" not in received[0]
