@@ -137,3 +137,54 @@ def status_word(state: ContainerState) -> str:
     if state == S.CONFIGURED:
         return "created"
     return state.value
+
+
+# ---------------------------------------------------------------- what the monitor records
+def _open(cfg: Any) -> Any:
+    from engine.services.common import open_store
+
+    return open_store(cfg)
+
+
+def record_running(cfg: Any, cid: str, pid: int, monitor_pid: int = 0, restarted: bool = False) -> Container:
+    """The container's process runs (first start or a restart by policy)."""
+    store = _open(cfg)
+    fields: dict[str, Any] = {"pid": pid, "monitor_pid": monitor_pid or os.getpid()}
+    if restarted:
+        fields["started_at"] = time.time()
+        store.containers.increment(cid, "restart_count")
+    c = store.containers.transition(cid, S.RUNNING, **fields)
+    if restarted:
+        from engine.services.events import container_event
+
+        container_event(cfg, "restart", c)
+    return c
+
+
+def record_exit(cfg: Any, cid: str, exit_code: int, finished_at: float | None = None,
+                oom_killed: bool = False, final: bool = True) -> Container:
+    """The container's process ended (the monitor wrote the exit file first).
+    `final=False` when a restart policy will start it again (state stays running)."""
+    store = _open(cfg)
+    finished = finished_at or time.time()
+    fields = {"exit_code": exit_code, "finished_at": finished, "oom_killed": oom_killed}
+    if final:
+        c = store.containers.transition(cid, S.EXITED, pid=0, monitor_pid=0, **fields)
+    else:
+        c = store.containers.update(cid, **fields)
+    from engine.services.events import container_event
+
+    container_event(cfg, "died", c, exit_code=exit_code)
+    return c
+
+
+def record_health(cfg: Any, cid: str, status: str, failing_streak: int, log: list[dict]) -> Container:
+    """Health status ("starting", "healthy", "unhealthy"), streak and the last checks."""
+    store = _open(cfg)
+    before = store.containers.get(cid).health
+    c = store.containers.update(cid, health=status, failing_streak=failing_streak, health_log=log[-5:])
+    if status != before:
+        from engine.services.events import container_event
+
+        container_event(cfg, f"health_status", c)
+    return c

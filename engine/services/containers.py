@@ -172,7 +172,7 @@ def _start_one(cfg: EngineConfig, store: Any, c: Container) -> Container:
     for volume_name, _ in store.volumes.of_container(c.id):
         store.volumes.prepare_for_use(store.volumes.get(volume_name))
     run = store.containers.run_dir(c.id)
-    for stale in ("exit", "pid", "monitor.pid", "attach", "ctl"):
+    for stale in ("exit", "pid", "monitor.pid", "attach", "ctl", "stopped-by-user"):
         try:
             (run / stale).unlink()
         except FileNotFoundError:
@@ -239,12 +239,21 @@ def init(cfg: EngineConfig, names: list[str]) -> list[Container]:
 
 
 # ---------------------------------------------------------------- stop / kill / restart
+def _mark_stopped_by_user(store: Any, c: Container) -> None:
+    """The DB flag and the monitor's marker file: no restart policy after a user stop."""
+    store.containers.update(c.id, stopped_by_user=True)
+    try:
+        (store.containers.run_dir(c.id) / "stopped-by-user").touch()
+    except OSError:
+        pass
+
+
 def _stop_one(cfg: EngineConfig, store: Any, c: Container, timeout: int | None) -> Container:
     if c.state == S.PAUSED:
         _runtime(c, cfg).resume(c.id)
     if not c.state.active:
         return c
-    store.containers.update(c.id, stopped_by_user=True)
+    _mark_stopped_by_user(store, c)
     wait = _stop_timeout(c, timeout)
     if wait > 0 and _signal_container(store, c, _stop_signal(c)):
         done = _wait_not_active(store, c.id, wait)
@@ -297,8 +306,6 @@ def kill(cfg: EngineConfig, names: list[str], signal: int | str = "KILL", all: b
                 continue
             raise Conflict(f"can only kill running containers. {c.id} is in state "
                                 f"{c.state.value}: container state improper")
-        if sig in (_signal.SIGKILL, _signal.SIGTERM, _signal.SIGINT):
-            store.containers.update(c.id, stopped_by_user=True)
         _signal_container(store, c, sig)
         container_event(cfg, "kill", c)
         done.append(c)
