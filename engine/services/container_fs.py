@@ -36,9 +36,11 @@ __all__ = ["CopyOptions", "copy_from_container", "copy_to_container", "export_co
 
 # -- finding the container and its init process ---------------------------------------------
 def lookup(cfg: EngineConfig, text: str) -> tuple[Any, Any]:
-    """(store, Container record) for a name, ID or ID prefix."""
+    """(store, Container record, its state reconciled) for a name, ID or ID prefix."""
+    from engine.services.container_state import reconcile
+
     store = open_store(cfg)
-    return store, store.containers.lookup(text)
+    return store, reconcile(store, store.containers.lookup(text))
 
 
 def _stat_starttime(proc_fd: int) -> int | None:
@@ -58,28 +60,29 @@ def _stat_starttime(proc_fd: int) -> int | None:
 def live_proc(store: Any, container: Any) -> Iterator[tuple[int, int] | None]:
     """(pid, fd of /proc/PID) of the container's init while it is alive, else None.
 
-    The fd pins that process: once it is gone, opens through it fail (ESRCH),
-    even if the pid number is reused."""
+    The fd is opened first and the process checked after (container_state's
+    pid + start time rules): once that process is gone, opens through the fd
+    fail with ESRCH, even if the pid number is reused meanwhile."""
+    from engine.services.container_state import container_pid_file, container_process
     from engine.store.containers import read_pid_file
 
-    found = read_pid_file(store.containers.run_dir(container.id) / "pid")
-    if found is None and getattr(container, "pid", 0):
-        found = (container.pid, None)
-    if found is None:
+    found = read_pid_file(container_pid_file(store, container.id))
+    if found is None or not getattr(container.state, "active", True):
         yield None
         return
-    pid, start = found
     try:
-        fd = os.open(f"/proc/{pid}", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fd = os.open(f"/proc/{found[0]}", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError:
         yield None
         return
     try:
-        current = _stat_starttime(fd)
-        if current is None or (start is not None and current != start):
+        checked = container_process(store, container)
+        start = _stat_starttime(fd)
+        if checked is None or checked[0] != found[0] or start is None or (
+                checked[1] is not None and checked[1] != start):
             yield None
         else:
-            yield pid, fd
+            yield found[0], fd
     finally:
         os.close(fd)
 
