@@ -1,0 +1,77 @@
+"""`hull run` / `hull container run`: create and start a container, attached or -d.
+
+Attached, the CLI copies stdio through the monitor's attach socket until the
+container ends and returns its exit code (Podman: 125 engine error, 126 cannot
+invoke, 127 not found, else the container's own code); ctrl-p ctrl-q (or
+--detach-keys) detaches and exits 0 with the container still running.
+Detached it prints the full container ID.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from engine.cli.parser import Context, HullParser, add_global_flags
+
+DESCRIPTION = "Run a command in a new container"
+EXAMPLES = ("hull run imageID ls -alF /etc", "hull run --network=host imageID dnf -y install java",
+            "hull run --volume /var/hostdir:/var/ctrdir -i -t fedora /bin/bash")
+
+
+def make_parser(prog: str, run: bool) -> HullParser:
+    from engine.cli import run_flags
+
+    parser = HullParser(prog=prog, description=DESCRIPTION if run else "Create but do not start a container",
+                        examples=EXAMPLES if run else (), add_help=False,
+                        usage=run_flags.USAGE.format(prog=prog))
+    run_flags.build(parser, run=run)
+    add_global_flags(parser)
+    return parser
+
+
+def parse_options(prog: str, argv: list[str], ctx: Context, run: bool):
+    """argv -> ContainerOptions (REMAINDER semantics: flags after the image are the command's)."""
+    from engine.cli import run_flags
+
+    parser = make_parser(prog, run)
+    ns, image, command = run_flags.parse_run_argv(parser, argv)
+    ctx.apply(ns)
+    return run_flags.to_options(ns, image, command, detach=getattr(ns, "detach", False) if run else False)
+
+
+def print_warnings(warnings: list[str]) -> None:
+    for warning in warnings or ():
+        sys.stderr.write(f"WARNING: {warning}\n")
+
+
+def main(prog: str, argv: list[str], ctx: Context) -> int:
+    opts = parse_options(prog, argv, ctx, run=True)
+    from engine.errors import HullError, InvalidArgument
+    from engine.services import containers as svc
+
+    if opts.detach and opts.attach:
+        raise InvalidArgument("-d and -a cannot be used together")
+    if opts.detach and opts.rm and opts.restart.name not in ("no", ""):
+        raise InvalidArgument('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"')
+    cfg = ctx.config()
+    container = svc.run(cfg, opts)
+    if opts.detach:
+        sys.stdout.write(container.id + "\n")
+        sys.stdout.flush()
+        return 0
+    from engine.cli.terminal import attach, attach_streams
+
+    stdin, stdout, stderr = attach_streams(opts.attach, opts.interactive)
+    result = attach(cfg, container.id, tty=opts.tty, stdin=stdin, stdout=stdout, stderr=stderr,
+                    detach_keys=opts.detach_keys, sig_proxy=opts.sig_proxy)
+    if result.detached:
+        return 0
+    code = result.exit_code
+    if code is None:
+        code = svc.wait(cfg, [container.id], ignore=True)[0]
+    if opts.rm:
+        try:  # the monitor removes it too; whichever comes first wins, quietly
+            svc.remove(cfg, [container.id], svc.RmOptions(force=True, ignore=True))
+        except HullError:
+            pass
+    return code if code >= 0 else 125

@@ -1,0 +1,212 @@
+"""`hull ps` / `hull container ls|list|ps`: list containers as Podman does.
+
+A benchmark path (`ps -a` with 50 containers, against Podman): imports only
+argparse, the output/humanize helpers and the containers service; templates
+are compiled only with --format.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+from engine.cli.humanize import human_duration, human_size
+from engine.cli.output import Printer, format_spec, parse_filters
+from engine.cli.parser import Context, HullParser, parse
+
+DESCRIPTION = "List containers"
+EXAMPLES = (
+    "hull ps -a",
+    "hull ps -a --format \"{{.ID}}  {{.Image}}  {{.Labels}}  {{.Mounts}}\"",
+    "hull ps --size --sort names",
+)
+HEADERS = {"ID": "CONTAINER ID", "CreatedHuman": "CREATED", "Names": "NAMES", "ImageID": "IMAGE ID",
+           "RunningFor": "CREATED", "ExitCode": "EXIT CODE", "CreatedAt": "CREATED AT"}
+COLUMNS = [("ID", "CONTAINER ID"), ("Image", "IMAGE"), ("Command", "COMMAND"), ("CreatedHuman", "CREATED"),
+           ("Status", "STATUS"), ("Ports", "PORTS"), ("Names", "NAMES")]
+SORT_KEYS = ("command", "created", "id", "image", "names", "runningfor", "size", "status")
+
+
+def build(p: HullParser) -> None:
+    p.add_bool("-a", "--all", help="Show all the containers, default is only running containers")
+    p.add_bool("--external", help="Show containers in storage not controlled by Hull")
+    p.add_argument("-f", "--filter", action="append", default=[], metavar="strings",
+                   help="Filter output based on conditions given")
+    p.add_argument("--format", metavar="string", help="Pretty-print containers to JSON or using a Go template")
+    p.add_argument("-n", "--last", type=int, default=-1, metavar="int",
+                   help="Print the n last created containers (all states)")
+    p.add_bool("-l", "--latest", help="Act on the latest container hull is aware of")
+    p.add_bool("--no-trunc", dest="no_trunc", help="Display the extended information")
+    p.add_bool("--noheading", help="Do not print headers")
+    p.add_bool("-p", "--pod", help="Print the ID and name of the pod the containers are associated with")
+    p.add_bool("-q", "--quiet", help="Print the numeric IDs of the containers only")
+    p.add_bool("-s", "--size", help="Display the total file sizes")
+    p.add_argument("--sort", default="created", metavar="choice",
+                   help='Sort output by: command, created, id, image, names, runningfor, size, status')
+    p.add_bool("--sync", help="Sync container state with OCI runtime")
+    p.add_argument("-w", "--watch", type=int, default=0, metavar="uint",
+                   help="Watch the ps output on an interval in seconds")
+
+
+def main(prog: str, argv: list[str], ctx: Context) -> int:
+    args = parse(ctx, prog, argv, build, DESCRIPTION, EXAMPLES, usage=f"{prog} [options]")
+    from engine.errors import InvalidArgument
+    from engine.services import container_list as svc
+
+    if args.sort not in SORT_KEYS:
+        raise InvalidArgument(f'invalid option for --sort, options are: {", ".join(SORT_KEYS)}')
+    if args.quiet and args.size:
+        raise InvalidArgument("quiet and size cannot be used together")
+    spec = format_spec(args.format, HEADERS)
+    opts = svc.ListOptions(all=args.all, latest=args.latest, last=args.last, filters=parse_filters(args.filter),
+                           size=args.size or _wants_size(args.format))
+    found = svc.list_containers(ctx.config(), opts)
+    now = time.time()
+    out = Printer()
+    if args.quiet:
+        out.lines(c.id if args.no_trunc else c.id[:12] for c in found)
+        return 0
+    if spec is not None and spec.kind == "json":
+        out.json([container_json(c) for c in found])
+        return 0
+    rows = sort_rows([ps_row(c, now, args.no_trunc) for c in found], args.sort)
+    if spec is not None:
+        out.formatted(spec, rows, noheading=args.noheading)
+        return 0
+    columns = list(COLUMNS)
+    if args.pod:
+        columns[-1:-1] = [("Pod", "POD ID"), ("PodName", "PODNAME")]
+    if args.size:
+        columns.append(("Size", "SIZE"))
+    out.table(rows, columns, noheading=args.noheading)
+    sys.stdout.flush()
+    return 0
+
+
+def _wants_size(fmt: str | None) -> bool:
+    return bool(fmt) and ".Size" in fmt
+
+
+def status_text(state: str, exit_code: int, started_at: float, finished_at: float, health: str = "",
+                now: float | None = None) -> str:
+    """Podman's STATUS column: "Up 2 seconds", "Exited (0) 3 seconds ago", "Created"."""
+    now = time.time() if now is None else now
+    if state == "running":
+        text = "Up " + human_duration(max(0.0, now - started_at))
+    elif state == "configured":
+        text = "Initialized"
+    elif state == "created":
+        text = "Created"
+    elif state in ("stopped", "exited"):
+        text = f"Exited ({exit_code}) {human_duration(max(0.0, now - finished_at))} ago"
+    else:
+        text = state[:1].upper() + state[1:]
+    if health and state in ("running", "paused"):
+        text += f" ({health})"
+    return text
+
+
+def command_text(command: list[str], no_trunc: bool) -> str:
+    text = " ".join(command)
+    if not no_trunc and len(text) > 17:
+        return text[:17] + "..."
+    return text
+
+
+def ports_text(ports: "Any") -> str:
+    """Podman's "0.0.0.0:8080->80/tcp, ..." from the summary's port mappings."""
+    parts = []
+    for p in ports or ():
+        host_ip = p.get("host_ip") or "0.0.0.0"
+        host_port, cport = p.get("host_port"), p.get("container_port")
+        proto = p.get("protocol") or "tcp"
+        parts.append(f"{host_ip}:{host_port}->{cport}/{proto}" if host_port else f"{cport}/{proto}")
+    return ", ".join(parts)
+
+
+def size_text(c: "Any") -> str:
+    if c.size_rw is None:
+        return ""
+    return f"{human_size(c.size_rw)} (virtual {human_size(c.size_root_fs or 0)})"
+
+
+def ps_row(c: "Any", now: float, no_trunc: bool = False) -> dict:
+    """The fields Podman's `ps --format` templates know, for one ContainerSummary."""
+    from engine.services.common import rfc3339
+
+    created_human = human_duration(max(0.0, now - c.created)) + " ago"
+    return {
+        "ID": c.id if no_trunc else c.id[:12],
+        "Id": c.id,
+        "Image": c.image,
+        "ImageID": c.image_id,
+        "Command": command_text(c.command, no_trunc),
+        "CreatedHuman": created_human,
+        "Created": created_human,
+        "RunningFor": created_human,
+        "CreatedAt": rfc3339(c.created) if c.created else "",
+        "Status": c.status,
+        "State": c.state,
+        "Ports": ports_text(c.ports),
+        "Names": c.names[0] if c.names else "",
+        "Labels": dict(c.labels),
+        "Mounts": ",".join(c.mounts),
+        "Size": size_text(c),
+        "ExitCode": c.exit_code,
+        "Exited": c.exited,
+        "ExitedAt": int(c.finished_at),
+        "StartedAt": int(c.started_at),
+        "Pid": c.pid,
+        "Pod": c.pod,
+        "PodName": "",
+        "Restarts": c.restarts,
+        "AutoRemove": c.auto_remove,
+        "IsInfra": False,
+        "Networks": [],
+        "Namespaces": {},
+    }
+
+
+def sort_rows(rows: list[dict], key: str) -> list[dict]:
+    """--sort: newest first for created/runningfor (Podman's default order)."""
+    if key in ("created", "runningfor"):
+        return rows  # the service lists newest first already
+    field = {"command": "Command", "id": "Id", "image": "Image", "names": "Names", "size": "Size",
+             "status": "Status"}[key]
+    return sorted(rows, key=lambda r: str(r[field]))
+
+
+def container_json(c: "Any") -> dict:
+    """Podman's `ps --format json` element."""
+    row = ps_row(c, time.time(), True)
+    return {
+        "AutoRemove": c.auto_remove,
+        "Command": list(c.command),
+        "Created": int(c.created),
+        "CreatedAt": row["CreatedHuman"],
+        "Exited": c.exited,
+        "ExitedAt": int(c.finished_at),
+        "ExitCode": c.exit_code,
+        "Id": c.id,
+        "Image": c.image,
+        "ImageID": c.image_id,
+        "IsInfra": False,
+        "Labels": dict(c.labels) or None,
+        "Mounts": list(c.mounts),
+        "Names": list(c.names),
+        "Namespaces": {},
+        "Networks": [],
+        "Pid": c.pid,
+        "Pod": c.pod,
+        "PodName": "",
+        "Ports": list(c.ports) or None,
+        "Restarts": c.restarts,
+        "Size": None if c.size_rw is None else {"rootFsSize": c.size_root_fs or 0, "rwSize": c.size_rw},
+        "StartedAt": int(c.started_at),
+        "State": c.state,
+        "Status": c.status,
+    }

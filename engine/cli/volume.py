@@ -1,0 +1,176 @@
+"""`hull volume create|ls|inspect|rm|prune|exists`: named volumes."""
+
+from __future__ import annotations
+
+import sys
+
+from engine.cli.parser import Context, HullParser, parse
+
+VERBS = {
+    "create": "Create a new volume",
+    "exists": "Check if volume exists",
+    "inspect": "Display detailed information on one or more volumes",
+    "ls": "List volumes",
+    "list": "List volumes",
+    "prune": "Remove all unused volumes",
+    "rm": "Remove one or more volumes",
+    "remove": "Remove one or more volumes",
+}
+HEADERS = {"Name": "VOLUME NAME", "CreatedAt": "CREATED AT"}
+
+
+def main(prog: str, argv: list[str], ctx: Context) -> int:
+    from engine.errors import InvalidArgument
+
+    if not argv:
+        raise InvalidArgument(f"missing command '{prog} COMMAND'")
+    verb, rest = argv[0], argv[1:]
+    if verb in ("-h", "--help", "help"):
+        width = max(len(v) for v in VERBS) + 1
+        lines = ["Manage volumes", "", "Usage:", f"  {prog} [command]", "", "Available Commands:"]
+        lines += [f"  {v.ljust(width)} {h}" for v, h in sorted(VERBS.items()) if v not in ("list", "remove")]
+        sys.stdout.write("\n".join(lines) + "\n")
+        return 0
+    handler = {"create": _create, "exists": _exists, "inspect": _inspect, "ls": _ls, "list": _ls,
+               "prune": _prune, "rm": _rm, "remove": _rm}.get(verb)
+    if handler is None:
+        raise InvalidArgument(f"unrecognized command `{prog} {verb}`")
+    return handler(f"{prog} {verb}", rest, ctx)
+
+
+def _create(prog: str, argv: list[str], ctx: Context) -> int:
+    def build(p: HullParser) -> None:
+        p.add_argument("name", nargs="?", metavar="NAME")
+        p.add_argument("-d", "--driver", default="local", metavar="string", help='Specify volume driver name '
+                       '(default "local")')
+        p.add_bool("--ignore", help="Don't fail if volume already exists")
+        p.add_argument("-l", "--label", action="append", default=[], metavar="stringArray",
+                       help="Set metadata for a volume (default [])")
+        p.add_argument("-o", "--opt", action="append", default=[], metavar="stringArray",
+                       help="Set driver specific options (default [])")
+
+    args = parse(ctx, prog, argv, build, VERBS["create"], ("hull volume create myvol",
+                 "hull volume create --label foo=bar myvol", "hull volume create -o type=tmpfs -o device=tmpfs myvol"),
+                 usage=f"{prog} [options] [NAME]")
+    from engine.services import volumes as svc
+    from engine.spec.parse import parse_key_values
+
+    opts = svc.CreateOptions(name=args.name or None, driver=args.driver,
+                                   labels=parse_key_values(args.label, "--label"),
+                                   options=parse_key_values(args.opt, "--opt"), ignore=args.ignore)
+    print(svc.create(ctx.config(), opts))
+    return 0
+
+
+def _exists(prog: str, argv: list[str], ctx: Context) -> int:
+    def build(p: HullParser) -> None:
+        p.add_argument("name", metavar="VOLUME")
+
+    args = parse(ctx, prog, argv, build, VERBS["exists"], ("hull volume exists myvol",), usage=f"{prog} VOLUME")
+    from engine.services import volumes as svc
+
+    return 0 if svc.exists(ctx.config(), args.name) else 1
+
+
+def _inspect(prog: str, argv: list[str], ctx: Context) -> int:
+    def build(p: HullParser) -> None:
+        p.add_argument("names", nargs="*", metavar="VOLUME")
+        p.add_bool("-a", "--all", help="Inspect all volumes")
+        p.add_argument("-f", "--format", default="json", metavar="string",
+                       help="Format volume output using Go template")
+
+    args = parse(ctx, prog, argv, build, VERBS["inspect"], ("hull volume inspect myvol",
+                 "hull volume inspect --all", "hull volume inspect --format \"{{.Driver}} {{.Scope}}\" myvol"),
+                 usage=f"{prog} [options] VOLUME [VOLUME...]")
+    from engine.cli.image_inspect import print_documents
+    from engine.errors import InvalidArgument
+    from engine.services import volumes as svc
+
+    cfg = ctx.config()
+    names = list(args.names)
+    if args.all:
+        if names:
+            raise InvalidArgument("when using the --all switch, you may not pass any volume names")
+        names = [v["Name"] for v in svc.list_volumes(cfg, {})]
+    elif not names:
+        raise InvalidArgument("provide one or more volume names or use --all")
+    return print_documents(names, args.format, lambda n: svc.inspect(cfg, [n])[0], lambda n, e: str(e))
+
+
+def volume_row(doc: dict) -> dict:
+    """An inspect document plus the template fields `volume ls` adds."""
+    return {**doc, "Labels": dict(doc.get("Labels") or {}), "Options": dict(doc.get("Options") or {})}
+
+
+def _ls(prog: str, argv: list[str], ctx: Context) -> int:
+    def build(p: HullParser) -> None:
+        p.add_argument("-f", "--filter", action="append", default=[], metavar="stringArray",
+                       help="Filter volume output")
+        p.add_argument("--format", metavar="string", help="Format volume output using JSON or a Go template")
+        p.add_bool("-n", "--noheading", help="Do not print headers")
+        p.add_bool("-q", "--quiet", help="Print volume output in quiet mode")
+
+    args = parse(ctx, prog, argv, build, VERBS["ls"], ("hull volume ls", "hull volume ls --format json",
+                 "hull volume ls --filter name=foo,label=blue"), usage=f"{prog} [options]")
+    from engine.cli.output import Printer, format_spec, parse_filters
+    from engine.services import volumes as svc
+
+    volumes = svc.list_volumes(ctx.config(), parse_filters(args.filter))
+    out = Printer()
+    if args.quiet:
+        out.lines(v["Name"] for v in volumes)
+        return 0
+    rows = [volume_row(v) for v in volumes]
+    spec = format_spec(args.format, HEADERS)
+    if spec is not None and spec.kind == "json":
+        out.json([{k: r[k] for k in ("Name", "Driver", "Mountpoint", "CreatedAt", "Labels", "Scope", "Options")}
+                  for r in rows])
+    elif spec is not None:
+        out.formatted(spec, rows, noheading=args.noheading)
+    else:
+        out.table(rows, [("Driver", "DRIVER"), ("Name", "VOLUME NAME")], noheading=args.noheading)
+    return 0
+
+
+def _rm(prog: str, argv: list[str], ctx: Context) -> int:
+    def build(p: HullParser) -> None:
+        p.add_argument("names", nargs="*", metavar="VOLUME")
+        p.add_bool("-a", "--all", help="Remove all volumes")
+        p.add_bool("-f", "--force", help="Remove a volume by force, even if it is being used by a container")
+        p.add_argument("-t", "--time", type=int, default=None, metavar="int",
+                       help="Seconds to wait for running containers to stop before killing the container")
+
+    args = parse(ctx, prog, argv, build, VERBS["rm"], ("hull volume rm myvol1 myvol2", "hull volume rm --all",
+                 "hull volume rm --force myvol"), usage=f"{prog} [options] VOLUME [VOLUME...]")
+    from engine.errors import InvalidArgument
+    from engine.services import volumes as svc
+
+    if args.all == bool(args.names):
+        raise InvalidArgument("choose either one or more volumes or all")
+    report = svc.remove(ctx.config(), list(args.names), force=args.force, all=args.all, timeout=args.time)
+    for name in report.removed:
+        sys.stdout.write(name + "\n")
+    sys.stdout.flush()
+    for err in report.errors:
+        sys.stderr.write(f"Error: {err}\n")
+    return report.exit_code
+
+
+def _prune(prog: str, argv: list[str], ctx: Context) -> int:
+    def build(p: HullParser) -> None:
+        p.add_argument("--filter", action="append", default=[], metavar="stringArray",
+                       help="Provide filter values (e.g. 'label=<key>=<value>')")
+        p.add_bool("-f", "--force", help="Do not prompt for confirmation")
+
+    args = parse(ctx, prog, argv, build, VERBS["prune"], ("hull volume prune",), usage=f"{prog} [options]")
+    from engine.cli.image_prune import confirm
+    from engine.cli.output import parse_filters
+    from engine.services import volumes as svc
+
+    filters = parse_filters(args.filter)
+    if not args.force and not confirm("WARNING! This will remove all volumes not used by at least one container. "
+                                      "Are you sure you want to continue? [y/N] "):
+        return 0
+    for name, _size in svc.prune(ctx.config(), filters):
+        sys.stdout.write(name + "\n")
+    return 0
