@@ -90,6 +90,13 @@ def _wait_not_active(store: Any, cid: str, timeout: float, interval: float = 0.0
         interval = min(interval * 1.5, 0.25)
 
 
+def _lock(store: Any, cid: str) -> Any:
+    """Serialises mounting/starting, the monitor's cleanup and removal of one container."""
+    from engine.store.locks import file_lock
+
+    return file_lock(store.cfg.locks_dir / f"container-{cid}.lock")
+
+
 def _runtime(c: Container, cfg: EngineConfig) -> Any:
     from engine.runtime.base import get_runtime
 
@@ -163,6 +170,11 @@ def _launch(cfg: EngineConfig, store: Any, c: Container) -> None:
 
 
 def _start_one(cfg: EngineConfig, store: Any, c: Container) -> Container:
+    with _lock(store, c.id):
+        return _start_locked(cfg, store, reconcile(store, store.containers.get(c.id)))
+
+
+def _start_locked(cfg: EngineConfig, store: Any, c: Container) -> Container:
     if c.state.active:
         return c  # Podman: starting a running container is a no-op
     if c.state == S.REMOVING:
@@ -415,6 +427,14 @@ def _remove_one(cfg: EngineConfig, store: Any, c: Container, opts: RmOptions) ->
 
 
 def _destroy(cfg: EngineConfig, store: Any, c: Container, volumes: bool) -> None:
+    from engine.store.locks import remove_lock_file
+
+    with _lock(store, c.id):
+        _destroy_locked(cfg, store, c, volumes)
+        remove_lock_file(store.cfg.locks_dir / f"container-{c.id}.lock")
+
+
+def _destroy_locked(cfg: EngineConfig, store: Any, c: Container, volumes: bool) -> None:
     from engine.store.rmtree import remove_tree
 
     try:
@@ -455,6 +475,20 @@ def remove_after_exit(cfg: EngineConfig, cid: str) -> None:
         return
     _remember_exit(cfg, c)
     _destroy(cfg, store, c, volumes=True)
+
+
+def cleanup_after_exit(cfg: EngineConfig, cid: str) -> None:
+    """The monitor, after the container's final exit: unmount its rootfs (as Podman's
+    cleanup), unless it was started again meanwhile or `hull mount` holds it."""
+    store = open_store(cfg)
+    try:
+        with _lock(store, cid):
+            c = store.containers.get(cid)
+            if not c.state.active and c.state != S.REMOVING and not c.mounted:
+                unmount_rootfs(store, c)
+    except (ContainerNotFound, HullError):
+        return
+    container_event(cfg, "cleanup", c)
 
 
 def _exits_dir(cfg: EngineConfig) -> Path:
@@ -679,5 +713,5 @@ def __getattr__(name: str) -> Any:
 
 __all__ = ["create", "start", "run", "stop", "kill", "restart", "remove", "RmOptions", "RmReport", "wait",
            "rename", "pause", "unpause", "init", "exists", "mount", "mounted", "unmount", "prune",
-           "PruneReport", "clone", "remove_after_exit", "mount_rootfs", "unmount_rootfs", "StateImproper",
+           "PruneReport", "clone", "remove_after_exit", "cleanup_after_exit", "mount_rootfs", "unmount_rootfs", "StateImproper",
            "CreateResult", "exit_file", "monitor_pid_file", "NotFound"]
