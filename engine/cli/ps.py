@@ -91,25 +91,6 @@ def _wants_size(fmt: str | None) -> bool:
     return bool(fmt) and ".Size" in fmt
 
 
-def status_text(state: str, exit_code: int, started_at: float, finished_at: float, health: str = "",
-                now: float | None = None) -> str:
-    """Podman's STATUS column: "Up 2 seconds", "Exited (0) 3 seconds ago", "Created"."""
-    now = time.time() if now is None else now
-    if state == "running":
-        text = "Up " + human_duration(max(0.0, now - started_at))
-    elif state == "configured":
-        text = "Initialized"
-    elif state == "created":
-        text = "Created"
-    elif state in ("stopped", "exited"):
-        text = f"Exited ({exit_code}) {human_duration(max(0.0, now - finished_at))} ago"
-    else:
-        text = state[:1].upper() + state[1:]
-    if health and state in ("running", "paused"):
-        text += f" ({health})"
-    return text
-
-
 def command_text(command: list[str], no_trunc: bool) -> str:
     text = " ".join(command)
     if not no_trunc and len(text) > 17:
