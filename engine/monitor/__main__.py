@@ -1,0 +1,72 @@
+"""`python -S -m engine.monitor <cid> [--attach]`: a container's monitor (our conmon).
+
+Started by engine/monitor/launch.py with the store paths in the environment
+(HULL_ROOT, HULL_RUNROOT, _HULL_MONITOR_ROOTLESS), PYTHONPATH naming only the
+directory that holds `engine` (-S: no site, so no site-packages and no .pth files;
+forked helpers add the launcher's full sys.path from _HULL_MONITOR_SYSPATH before they
+import the runtime or the store), and _HULL_MONITOR_FD: a socket on which it reports
+{"ready": pid} or {"error": ..., "kind": ..., "code": ...} once.  It detaches (double
+fork, setsid) before anything else, so the launcher's wait() returns at once and
+killing the CLI never reaches it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str]) -> int:
+    if not argv or len(argv[0]) != 64:
+        print("usage: python -S -m engine.monitor <container id> [--attach]", file=sys.stderr)
+        return 2
+    cid = argv[0]
+    await_attach = "--attach" in argv[1:]
+    sync_fd = int(os.environ.pop("_HULL_MONITOR_FD", "-1"))
+    os.environ["_HULL_MONITOR_CID"] = cid
+
+    from engine.monitor.process import daemonize, set_child_subreaper, write_pid_file
+
+    daemonize()
+    import socket
+
+    sync = socket.socket(fileno=sync_fd) if sync_fd >= 0 else None
+    if sync is not None:
+        os.set_inheritable(sync_fd, False)
+    set_child_subreaper()
+
+    from engine.monitor.config import ContainerPaths, MonitorConfig
+
+    paths = ContainerPaths(os.environ["HULL_ROOT"], os.environ["HULL_RUNROOT"], cid)
+    try:
+        write_pid_file(paths.run("monitor.pid"), os.getpid())
+        cfg = MonitorConfig.load(paths.monitor_json)
+    except (OSError, ValueError, TypeError) as exc:
+        _fail(sync, f"container monitor: reading {paths.monitor_json}: {exc}")
+        return 1
+    from engine.monitor.monitor import Monitor
+
+    try:
+        Monitor(paths, cfg, sync, await_attach=await_attach).run()
+    except Exception as exc:  # noqa: BLE001 - last words go to the error file
+        import traceback
+
+        traceback.print_exc()
+        _fail(sync, f"container monitor: {exc}")
+        return 1
+    return 0
+
+
+def _fail(sync, message: str) -> None:
+    if sync is None:
+        return
+    import json
+
+    try:
+        sync.sendall((json.dumps({"error": message, "kind": "HullError", "code": 125}) + "\n").encode())
+    except OSError:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,148 @@
+"""Starting a container's monitor from a hull process (CLI, API, console).
+
+`start_monitor(cfg, cid)` spawns `python -S -m engine.monitor <cid>` as a fresh
+interpreter (never a fork of the caller: nothing of the CLI's memory, threads or
+locks goes with it), waits until the container runs and returns its pid, or raises
+the error the runtime gave (CommandNotFound 127, CannotInvoke 126, else HullError
+125).  The monitor has detached by then: killing the caller does not touch it.
+The services must have written userdata/config.json and monitor.json first, and
+mounted the rootfs; rootless callers are already inside Hull's user namespace, which
+the monitor inherits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import engine
+from engine import errors
+from engine.config import EngineConfig
+from engine.monitor.config import ContainerPaths
+
+_ENGINE_PARENT = str(Path(engine.__file__).resolve().parent.parent)
+STALE_FILES = ("exit", "exit.tmp", "pid", "runtime.pid", "monitor.pid", "attach", "stopped-by-user")
+
+
+@dataclass
+class MonitorHandle:
+    monitor_pid: int      # the detached monitor
+    pid: int              # the container's init (host pid)
+    started_at: float     # seconds since the epoch
+    attach_path: Path     # the monitor's attach socket
+
+    def connect(self, timeout: float | None = 10.0) -> socket.socket:
+        """A connection to the attach socket (frames: engine/monitor/attach.py)."""
+        from engine.monitor.attach import connect
+
+        return connect(str(self.attach_path), timeout)
+
+
+def monitor_env(cfg: EngineConfig, sync_fd: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        HULL_ROOT=str(cfg.root), HULL_RUNROOT=str(cfg.runroot),
+        _HULL_MONITOR_ROOTLESS="1" if cfg.rootless else "0",
+        _HULL_MONITOR_FD=str(sync_fd),
+        PYTHONPATH=_ENGINE_PARENT,
+        _HULL_MONITOR_SYSPATH=os.pathsep.join(p for p in sys.path if p and p != _ENGINE_PARENT),
+    )
+    env.pop("PYTHONSTARTUP", None)
+    return env
+
+
+def start_monitor(cfg: EngineConfig, cid: str, *, attach: bool = False,
+                  timeout: float = 120.0) -> MonitorHandle:
+    """Start the container `cid` under a new monitor.  With `attach`, the monitor keeps
+    the container's output (and its exit) until the first attach client connects, so
+    `run`/`start -a` lose nothing by connecting after this returns."""
+    paths = ContainerPaths(cfg.root, cfg.runroot, cid)
+    os.makedirs(paths.rundir, mode=0o700, exist_ok=True)
+    for name in STALE_FILES:
+        try:
+            os.unlink(paths.run(name))
+        except FileNotFoundError:
+            pass
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    err_path = paths.run("monitor.err")
+    argv = [sys.executable, "-S", "-m", "engine.monitor", cid] + (["--attach"] if attach else [])
+    try:
+        with open(err_path, "ab") as err:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=err, pass_fds=(theirs.fileno(),), cwd="/",
+                                    env=monitor_env(cfg, theirs.fileno()), close_fds=True)
+    except OSError as exc:
+        ours.close()
+        raise errors.HullError(f"starting the container monitor: {exc.strerror}") from None
+    finally:
+        theirs.close()
+    try:
+        proc.wait(timeout=timeout)  # the first generation exits as soon as it has forked
+        doc = _read_message(ours, timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise errors.HullError("the container monitor did not start") from None
+    finally:
+        ours.close()
+    if doc is None:
+        raise errors.HullError(f"the container monitor exited early: {_last_line(err_path)}")
+    if "error" in doc:
+        raise _error(doc)
+    from engine.monitor.process import read_pid_file
+
+    rec = read_pid_file(paths.run("monitor.pid"))
+    return MonitorHandle(monitor_pid=rec[0] if rec else 0, pid=int(doc["ready"]),
+                         started_at=float(doc.get("started_at") or time.time()),
+                         attach_path=Path(paths.run("attach")))
+
+
+def _read_message(sock: socket.socket, timeout: float) -> dict | None:
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while b"\n" not in buf:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise errors.HullError("timed out waiting for the container monitor")
+        ready, _, _ = select.select([sock], [], [], left)
+        if not ready:
+            continue
+        data = sock.recv(65536)
+        if not data:
+            return None
+        buf += data
+    try:
+        return json.loads(buf.split(b"\n", 1)[0])
+    except ValueError:
+        return None
+
+
+def _error(doc: dict) -> errors.HullError:
+    """The runtime's error, as the class it was raised as (exit code kept)."""
+    message = str(doc.get("error") or "container failed to start")
+    cls = getattr(errors, str(doc.get("kind")), None)
+    if isinstance(cls, type) and issubclass(cls, errors.HullError) and cls is not errors.SyscallError:
+        return cls(message)
+    code = doc.get("code")
+    if code == 127:
+        return errors.CommandNotFound(message)
+    if code == 126:
+        return errors.CannotInvoke(message)
+    return errors.HullError(message)
+
+
+def _last_line(path: str) -> str:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 4096))
+            lines = [l for l in fh.read().decode("utf-8", "replace").splitlines() if l.strip()]
+        return lines[-1] if lines else "no message"
+    except OSError:
+        return "no message"
