@@ -7,10 +7,9 @@ user namespace from a threaded process, and a fork only copies the calling threa
 
 from __future__ import annotations
 
-import errno
+import fcntl
 import json
 import os
-import select
 import signal as _signal
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 from engine.errors import Conflict, ContainerNotFound, HullError, InvalidArgument, SyscallError
 from engine.runtime.base import RuntimeState, Stdio
 from engine.runtime.builtin import cgroups, sync
-from engine.runtime.builtin.state import ContainerRecord, StateDir, proc_start_time
+from engine.runtime.builtin.state import ContainerRecord, StateDir, proc_start_time, proc_state
 from engine.runtime.syscalls import PR_SET_CHILD_SUBREAPER, SYSCALLS
 
 
@@ -86,7 +85,11 @@ class BuiltinRuntime:
                 self.sc.seccomp_lib  # dlopen now: never from the container's /usr/lib
             self.sc.prctl(PR_SET_CHILD_SUBREAPER, 1)
             parent_end, child_end = sync.pair()
-            init_args = dict(fifo=str(sd.fifo), stdio=_stdio_tuple(stdio), terminal_fd=stdio.terminal_fd,
+            # Opened here: in a user namespace of its own, init could not open our 0600 file.
+            raw_fd = os.open(sd.fifo, os.O_RDWR | os.O_CLOEXEC)
+            fifo_fd = fcntl.fcntl(raw_fd, fcntl.F_DUPFD_CLOEXEC, 3)  # off 0-2, which init rewires
+            os.close(raw_fd)
+            init_args = dict(fifo_fd=fifo_fd, stdio=_stdio_tuple(stdio), terminal_fd=stdio.terminal_fd,
                              console=stdio.on_console is not None and stdio.terminal_fd is None,
                              in_userns=_in_userns())
             child = os.fork()
@@ -94,6 +97,7 @@ class BuiltinRuntime:
                 parent_end.close()
                 init.intermediate(self.sc, spec, child_end, cgroup, init_args)
             child_end.close()
+            os.close(fifo_fd)
             try:
                 pid = self._handshake(parent_end, spec, stdio)
             finally:
@@ -210,7 +214,12 @@ class BuiltinRuntime:
             # No freezer: stop the processes of the container's pid namespace by signal.
             rec.paused_by_signal = True
             sd.save(rec)
-            os.kill(rec.pid, _signal.SIGSTOP)
+            pids = _ns_pids(rec.pid)
+            for pid in pids:
+                _signal_quietly(pid, _signal.SIGSTOP)
+            deadline = time.monotonic() + 2
+            while time.monotonic() < deadline and any(proc_state(p) not in ("T", "t", "X", "Z") for p in pids):
+                time.sleep(0.005)
 
     def resume(self, cid: str) -> None:
         sd, rec = self._record(cid)
@@ -219,7 +228,8 @@ class BuiltinRuntime:
         if rec.paused_by_signal:
             rec.paused_by_signal = False
             sd.save(rec)
-            os.kill(rec.pid, _signal.SIGCONT)
+            for pid in _ns_pids(rec.pid):
+                _signal_quietly(pid, _signal.SIGCONT)
         else:
             cgroups.freeze(rec.cgroup, False)
 
@@ -273,6 +283,32 @@ class BuiltinRuntime:
         if pid_file is not None:
             Path(pid_file).write_text(str(pid))
         return pid
+
+
+def _ns_pids(pid: int) -> list[int]:
+    """Host pids of every process in the pid namespace of `pid` (it first)."""
+    try:
+        ns = os.stat(f"/proc/{pid}/ns/pid").st_ino
+        if ns == os.stat("/proc/self/ns/pid").st_ino:
+            return [pid]  # the container shares our pid namespace: only its own process
+    except OSError:
+        return []
+    out = [pid]
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) != pid:
+            try:
+                if os.stat(f"/proc/{name}/ns/pid").st_ino == ns:
+                    out.append(int(name))
+            except OSError:
+                continue
+    return out
+
+
+def _signal_quietly(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def _reap(pid: int) -> None:

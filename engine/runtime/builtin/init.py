@@ -153,13 +153,13 @@ def intermediate(sc, spec: dict, chan: socket.socket, cgroup: Path | None, init_
         os._exit(code)
 
 
-def container_init(sc, spec: dict, chan: socket.socket, *, fifo: str, stdio: tuple, terminal_fd: int | None,
+def container_init(sc, spec: dict, chan: socket.socket, *, fifo_fd: int, stdio: tuple, terminal_fd: int | None,
                    console: bool, in_userns: bool) -> None:
     """The container's process until exec. Never returns."""
     process = spec.get("process") or {}
     linux = spec.get("linux") or {}
     try:
-        fifo_fd = os.open(fifo, os.O_RDWR | os.O_CLOEXEC)  # never blocks; `start` writes a byte
+        # fifo_fd: exec.fifo opened O_RDWR by the caller; `start` writes the byte we wait for
         nstypes = {ns["type"] for ns in namespaces(spec)}
         builder = RootfsBuilder(sc, spec, in_userns or "user" in nstypes)
         builder.prepare()

@@ -61,6 +61,7 @@ def _pipes(stdio_tty: bool, masters: list[int]):
 
 def run(job: dict) -> dict:
     base = Path(tempfile.mkdtemp(prefix="c-", dir=job["base"]))
+    os.chmod(base, 0o755)  # a user namespace of the container's own must reach the rootfs
     rootfs, upper, work = base / "rootfs", base / "upper", base / "work"
     for d in (rootfs, upper, work):
         d.mkdir()
@@ -72,6 +73,13 @@ def run(job: dict) -> dict:
         for link, target in (job.get("symlinks") or {}).items():
             os.symlink(target, rootfs / link.lstrip("/"))
         cfg = make_config(rootfs, job["args"], **(job.get("config") or {}))
+        if job.get("userns"):  # [host id, size]: a user namespace of the container's own
+            host, size = job["userns"]
+            cfg["linux"]["namespaces"].append({"type": "user"})
+            for key in ("uidMappings", "gidMappings"):
+                cfg["linux"][key] = [{"containerID": 0, "hostID": host, "size": size}]
+            os.chown(rootfs, host, host)
+            os.chown(rootfs / "tmp", host, host)
         if job.get("seccomp_profile"):
             cfg["linux"]["seccomp"] = job["seccomp_profile"]
         write_bundle(base / "bundle", cfg)
@@ -107,6 +115,7 @@ def run(job: dict) -> dict:
             result[k] = v.decode(errors="replace")
         result["state_after"] = rt.state(cid).status
         result["upper"] = sorted(str(p.relative_to(upper)) for p in upper.rglob("*"))
+        result["owners"] = {str(p.relative_to(upper)): p.lstat().st_uid for p in upper.rglob("*")}
         rt.delete(cid)
         return result
     finally:

@@ -111,3 +111,13 @@ def test_pause_and_resume(run_builtin):
     r = run_builtin(["sleep", "30"], pause=True, exec=["true"], kill=True)
     assert r["state_paused"] == "paused"
     assert r["state_resumed"] == "running"
+
+
+def test_user_namespace_from_the_spec(run_container):
+    r = run_container(["sh", "-c", "cat /proc/self/uid_map; id -u; touch /tmp/f; grep CapEff /proc/self/status"],
+                      userns=[1000, 2000])
+    assert r.get("exit") == 0, r
+    out = r["stdout"].split()
+    assert out[:3] == ["0", "1000", "2000"] and out[3] == "0"
+    assert r["owners"]["tmp/f"] == 1000  # root inside is 1000 outside
+    assert out[-1] == f"{PODMAN_CAPEFF:016x}"
