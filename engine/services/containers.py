@@ -163,18 +163,18 @@ def _copy_up_volumes(store: Any, c: Container, rootfs: Path) -> None:
 
 
 # ---------------------------------------------------------------- start
-def _launch(cfg: EngineConfig, store: Any, c: Container) -> None:
+def _launch(cfg: EngineConfig, store: Any, c: Container, attach: bool = False) -> None:
     from engine.monitor.launch import start_monitor
 
-    start_monitor(cfg, c.id)
+    start_monitor(cfg, c.id, attach=attach)
 
 
-def _start_one(cfg: EngineConfig, store: Any, c: Container) -> Container:
+def _start_one(cfg: EngineConfig, store: Any, c: Container, attach: bool = False) -> Container:
     with _lock(store, c.id):
-        return _start_locked(cfg, store, reconcile(store, store.containers.get(c.id)))
+        return _start_locked(cfg, store, reconcile(store, store.containers.get(c.id)), attach)
 
 
-def _start_locked(cfg: EngineConfig, store: Any, c: Container) -> Container:
+def _start_locked(cfg: EngineConfig, store: Any, c: Container, attach: bool = False) -> Container:
     if c.state.active:
         return c  # Podman: starting a running container is a no-op
     if c.state == S.REMOVING:
@@ -193,7 +193,7 @@ def _start_locked(cfg: EngineConfig, store: Any, c: Container) -> Container:
     store.containers.update(c.id, started_at=started, stopped_by_user=False, error="", oom_killed=False,
                             health="starting" if _has_healthcheck(c) else "")
     try:
-        _launch(cfg, store, c)
+        _launch(cfg, store, c, attach)
     except HullError as err:
         store.containers.update(c.id, error=str(err))
         raise
@@ -212,19 +212,28 @@ def _has_healthcheck(c: Container) -> bool:
     return bool(hc and hc.get("test") and hc["test"][0] != "NONE") and not (c.options or {}).get("no_healthcheck")
 
 
-def start(cfg: EngineConfig, names: list[str]) -> list[Container]:
-    """Start each container (in order); the first error stops the batch."""
+def start(cfg: EngineConfig, names: list[str], *, attach: bool = False) -> list[Container]:
+    """Start each container (in order); the first error stops the batch.  With `attach`
+    the monitor keeps output and exit until the caller connects to the attach socket
+    (`attach_path`), so `start -a` loses nothing."""
     enter_userns(cfg)
     store = open_store(cfg)
-    return [_start_one(cfg, store, _get(store, n)) for n in names]
+    return [_start_one(cfg, store, _get(store, n), attach) for n in names]
 
 
-def run(cfg: EngineConfig, opts: Any, *, runtime: str | None = None, pull_options: Any = None) -> Container:
-    """create + start; attaching and waiting are the caller's (engine/services/container_io.py)."""
+def attach_path(cfg: EngineConfig, cid: str) -> Path:
+    """The monitor's attach socket of container `cid` (full ID)."""
+    return open_store(cfg).containers.run_dir(cid) / "attach"
+
+
+def run(cfg: EngineConfig, opts: Any, *, runtime: str | None = None, pull_options: Any = None,
+        attach: bool = False) -> Container:
+    """create + start; attaching and waiting are the caller's (engine/services/container_io.py).
+    `attach` as for start()."""
     result = create(cfg, opts, runtime=runtime, pull_options=pull_options)
     store = open_store(cfg)
     try:
-        return _start_one(cfg, store, store.containers.get(result.id))
+        return _start_one(cfg, store, store.containers.get(result.id), attach)
     except HullError:
         if opts.rm:
             try:
