@@ -13,7 +13,7 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     opts = parse_options(prog, argv, ctx, run=False)
     from engine.services import containers as svc
 
-    result = svc.create(ctx.config(), opts)
+    result = svc.create(ctx.config(), opts, runtime=ctx.runtime)
     print_warnings(result.warnings)
     sys.stdout.write(result.id + "\n")
     return 0

@@ -54,7 +54,7 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     if opts.detach and opts.rm and opts.restart.name not in ("no", ""):
         raise InvalidArgument('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"')
     cfg = ctx.config()
-    container = svc.run(cfg, opts)
+    container = svc.run(cfg, opts, runtime=ctx.runtime, attach=not opts.detach)
     if opts.detach:
         sys.stdout.write(container.id + "\n")
         sys.stdout.flush()
@@ -63,7 +63,8 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
 
     stdin, stdout, stderr = attach_streams(opts.attach, opts.interactive)
     result = attach(cfg, container.id, tty=opts.tty, stdin=stdin, stdout=stdout, stderr=stderr,
-                    detach_keys=opts.detach_keys, sig_proxy=opts.sig_proxy)
+                    detach_keys=opts.detach_keys, sig_proxy=opts.sig_proxy,
+                    socket_path=svc.attach_path(cfg, container.id))
     if result.detached:
         return 0
     code = result.exit_code

@@ -78,6 +78,7 @@ Options:
       --registries-conf string    Path to the registries.conf file
       --root string               Path to the root directory in which data, including images, is stored
       --runroot string            Path to the 'run directory' where all state information is stored
+      --runtime string            Path to the OCI-compatible binary used to run containers (crun, runc; default: built-in)
   -h, --help                      help for hull
   -v, --version                   version for hull
 """

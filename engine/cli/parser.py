@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 from engine.errors import InvalidArgument
 
-GLOBAL_VALUE_FLAGS = ("--root", "--runroot", "--log-level", "--registries-conf")
+GLOBAL_VALUE_FLAGS = ("--root", "--runroot", "--log-level", "--registries-conf", "--runtime")
 LOG_LEVELS = ("trace", "debug", "info", "warn", "warning", "error", "fatal", "panic")
 
 
@@ -28,6 +28,7 @@ class Context:
         self.runroot: str | None = None
         self.log_level = "warn"
         self.registries_conf: str | None = None
+        self.runtime: str | None = None  # --runtime: builtin (default), crun, runc or a path
         self._config: Any = None
 
     def set_global(self, flag: str, value: str) -> None:

@@ -53,13 +53,13 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
         raise InvalidArgument("you cannot start and attach multiple containers at once")
     from engine.cli.terminal import attach
 
-    container = svc.start(cfg, names)[0]
+    container = svc.start(cfg, names, attach=True)[0]
     options = container.options or {}
     tty = bool(options.get("tty"))
     stdin = args.interactive and bool(options.get("interactive"))
     result = attach(cfg, container.id, tty=tty, stdin=stdin,
                     detach_keys=args.detach_keys if args.detach_keys is not None else options.get("detach_keys"),
-                    sig_proxy=True)
+                    sig_proxy=True, socket_path=svc.attach_path(cfg, container.id))
     if result.detached:
         return 0
     code = result.exit_code
