@@ -45,7 +45,10 @@ def _run_script(user, base: Path, argv: list[str], stdin: str = "") -> dict | li
                               env={**os.environ, **env})
     if proc.returncode != 0 or not proc.stdout.strip():
         pytest.fail(f"scenario script failed ({proc.returncode}): {proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    doc = json.loads(proc.stdout.strip().splitlines()[-1])
+    if isinstance(doc, dict):
+        doc["runtime_stderr"] = proc.stderr
+    return doc
 
 
 @pytest.fixture(scope="session")

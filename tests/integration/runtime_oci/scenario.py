@@ -53,9 +53,14 @@ def _read_all(fds: dict[str, int], deadline: float) -> dict[str, bytes]:
     return out
 
 
-def _pipes(stdio_tty: bool, masters: list[int]):
+def _pipes(stdio_tty: bool, masters: list[int], caller_pty: bool = False):
     r1, w1 = os.pipe()
     r2, w2 = os.pipe()
+    if caller_pty:  # the caller's own pty: its slave becomes the controlling terminal
+        master, slave = os.openpty()
+        masters.append(master)
+        os.close(w2)
+        return r1, w1, r2, slave, Stdio(None, None, None, terminal_fd=slave)
     return (r1, w1, r2, w2, Stdio(None, w1, w2, on_console=masters.append if stdio_tty else None))
 
 
@@ -80,11 +85,13 @@ def run(job: dict) -> dict:
                 cfg["linux"][key] = [{"containerID": 0, "hostID": host, "size": size}]
             os.chown(rootfs, host, host)
             os.chown(rootfs / "tmp", host, host)
+        if job.get("resources"):
+            cfg["linux"]["resources"] = job["resources"]
         if job.get("seccomp_profile"):
             cfg["linux"]["seccomp"] = job["seccomp_profile"]
         write_bundle(base / "bundle", cfg)
         masters: list[int] = []
-        r1, w1, r2, w2, stdio = _pipes(bool(job.get("tty")), masters)
+        r1, w1, r2, w2, stdio = _pipes(bool(job.get("tty")), masters, bool(job.get("caller_pty")))
         try:
             pid = rt.create(cid, base / "bundle", stdio)
         except HullError as exc:

@@ -121,3 +121,22 @@ def test_user_namespace_from_the_spec(run_container):
     assert out[:3] == ["0", "1000", "2000"] and out[3] == "0"
     assert r["owners"]["tmp/f"] == 1000  # root inside is 1000 outside
     assert out[-1] == f"{PODMAN_CAPEFF:016x}"
+
+
+def test_limits_apply_or_warn_once_never_fail(run_builtin):
+    r = run_builtin(["cat", "/proc/self/cgroup"],
+                    resources={"memory": {"limit": 64 << 20}, "pids": {"limit": 100}})
+    assert r.get("exit") == 0, r
+    warning = "Resource limits are not supported and ignored on cgroups V1 rootless systems"
+    warned = r["runtime_stderr"].count(warning)
+    if warned:
+        assert warned == 1
+    else:  # a delegated cgroup v2: the container runs in its own cgroup
+        assert "/hull-c-" in r["stdout"], r
+
+
+def test_terminal_fd_from_the_caller(run_builtin):
+    r = run_builtin(["sh", "-c", "test -t 0 && test -t 1 && echo tty-ok; ps -o pid,tty | tail -n +2"],
+                    config={"terminal": True}, caller_pty=True)
+    assert r.get("exit") == 0, r
+    assert "tty-ok" in r["tty"], r
