@@ -336,7 +336,10 @@ def untag(cfg: EngineConfig, source: str, names: list[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------- remove / prune
-def _delete_image(store: Any, image: Any) -> None:
+def _delete_image(store: Any, image: Any, force: bool = False) -> None:
+    """Remove the image (InUse while a container uses it, unless `force`)."""
+    if force:
+        _remove_users(store, image)
     store.images.remove(image.id)
     _collect_garbage(store)
 
@@ -359,8 +362,12 @@ def remove(cfg: EngineConfig, names: list[str], opts: RemoveOptions) -> RemoveRe
     report = RemoveReport()
     if opts.all:
         for image in store.images.list():
+            try:
+                _delete_image(store, image, opts.force)
+            except HullError as err:  # in use without --force: reported, exit 2
+                report.errors.append(err)
+                continue
             report.untagged.extend(image.names)
-            _delete_image(store, image)
             report.deleted.append(id_hex(image.id))
         return report
     for text in names:
@@ -389,9 +396,18 @@ def _remove_one(store: Any, text: str, opts: RemoveOptions, report: RemoveReport
             f'unable to delete image "{id_hex(image.id)}" by ID with more than one tag '
             f"([{' '.join(image.names)}]): please force removal"
         )
+    _delete_image(store, image, opts.force)
     report.untagged.extend(image.names)
-    _delete_image(store, image)
     report.deleted.append(id_hex(image.id))
+
+
+def _remove_users(store: Any, image: Any) -> None:
+    """`rmi -f`: Podman removes (stopping first) the containers using the image."""
+    users = [c.id for c in store.containers.using_image(image.id)]
+    if users:
+        from engine.services import containers
+
+        containers.remove(store.cfg, users, containers.RmOptions(force=True))
 
 
 def prune(cfg: EngineConfig, opts: PruneOptions) -> list[str]:
@@ -406,6 +422,8 @@ def prune(cfg: EngineConfig, opts: PruneOptions) -> list[str]:
     for image in images:
         if image.names and not opts.all:
             continue
+        if store.containers.using_image(image.id):
+            continue  # Podman prunes only images no container uses
         needs_labels = "label" in opts.filters
         summary = _summary(store, image, needs_labels)
         if not _matches(store, summary, opts.filters, images):
