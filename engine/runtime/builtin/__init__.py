@@ -14,7 +14,7 @@ import signal as _signal
 import time
 from pathlib import Path
 
-from engine.errors import Conflict, ContainerNotFound, HullError, InvalidArgument, SyscallError
+from engine.errors import Conflict, ContainerNotFound, HullError, InvalidArgument
 from engine.runtime.base import RuntimeState, Stdio
 from engine.runtime.builtin import cgroups, sync
 from engine.runtime.builtin.state import ContainerRecord, StateDir, proc_start_time, proc_state

@@ -17,16 +17,15 @@ come from the image; `seal_imports` makes any late import fail instead.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import signal
 import socket
 import struct
 import sys
-import fcntl
 from pathlib import Path
 
-from engine.errors import CannotInvoke, CommandNotFound, SyscallError
-from engine.runtime import seccomp_load  # noqa: F401  (loaded before any pivot_root)
+from engine.errors import SyscallError
 from engine.runtime.builtin import process as proc
 from engine.runtime.builtin import sync
 from engine.runtime.builtin.cgroups import join as join_cgroup
@@ -172,9 +171,6 @@ def container_init(sc, spec: dict, chan: socket.socket, *, fifo_fd: int, stdio: 
                 bring_loopback_up()
             except OSError:
                 pass
-        for key, value in (linux.get("sysctl") or {}).items():
-            with open("/proc/sys/" + key.replace(".", "/"), "w") as f:
-                f.write(str(value))
         user = process.get("user") or {}
         if console:
             master, slave = proc.open_pty_inside(int(user.get("uid", 0)))
@@ -231,4 +227,4 @@ def exec_program(sc, path: str, process: dict) -> None:
     os._exit(127)
 
 
-__all__ = ["intermediate", "container_init", "exec_program", "CommandNotFound", "CannotInvoke"]
+__all__ = ["intermediate", "container_init", "exec_program"]

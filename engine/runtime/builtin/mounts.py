@@ -107,6 +107,7 @@ class RootfsBuilder:
             self.mount_one(m)
             mounted_dev = mounted_dev or os.path.normpath(m.get("destination", "")) == "/dev"
         self.make_devices(mounted_dev)
+        self.write_sysctls()  # before /proc/sys turns read-only
         for path in self.linux.get("maskedPaths") or []:
             self.mask(path)
         for path in self.linux.get("readonlyPaths") or []:
@@ -315,6 +316,16 @@ class RootfsBuilder:
             os.chmod(name, mode & 0o7777, dir_fd=parent, follow_symlinks=False)
         finally:
             os.close(parent)
+
+    def write_sysctls(self) -> None:
+        """linux.sysctl through the container's own /proc (dots become slashes: no `..`)."""
+        assert self.root is not None
+        for key, value in (self.linux.get("sysctl") or {}).items():
+            fd = self.root.open(os.fsencode("/proc/sys/" + key.replace(".", "/")), os.O_WRONLY | os.O_CLOEXEC)
+            try:
+                os.write(fd, str(value).encode())
+            finally:
+                os.close(fd)
 
     # -- masked and read-only paths -----------------------------------------------------
     def mask(self, path: str) -> None:

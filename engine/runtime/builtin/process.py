@@ -15,7 +15,7 @@ import stat
 import termios
 
 from engine.errors import CannotInvoke, CommandNotFound, SyscallError
-from engine.runtime import capabilities
+from engine.runtime import capabilities, seccomp_load
 from engine.runtime.syscalls import PR_SET_NO_NEW_PRIVS
 
 RLIMITS = {name: getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")}
@@ -126,8 +126,6 @@ def apply_security(sc, process: dict, seccomp: dict | None) -> None:
     sets = capabilities.CapSets.from_spec(process.get("capabilities"))
     nnp = bool(process.get("noNewPrivileges"))
     if seccomp and not nnp:  # without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it first
-        from engine.runtime import seccomp_load
-
         seccomp_load.load(seccomp, False, sc)
     capabilities.drop_bounding(sc, sets)
     capabilities.keep_caps(sc, True)
@@ -137,8 +135,6 @@ def apply_security(sc, process: dict, seccomp: dict | None) -> None:
     if nnp:
         sc.prctl(PR_SET_NO_NEW_PRIVS, 1)
     if seccomp and nnp:  # as late as possible: the filter may forbid what set-up needs
-        from engine.runtime import seccomp_load
-
         seccomp_load.load(seccomp, True, sc)
 
 

@@ -85,6 +85,8 @@ def run(job: dict) -> dict:
                 cfg["linux"][key] = [{"containerID": 0, "hostID": host, "size": size}]
             os.chown(rootfs, host, host)
             os.chown(rootfs / "tmp", host, host)
+        if job.get("sysctl"):
+            cfg["linux"]["sysctl"] = job["sysctl"]
         if job.get("resources"):
             cfg["linux"]["resources"] = job["resources"]
         if job.get("seccomp_profile"):

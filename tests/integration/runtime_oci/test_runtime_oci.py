@@ -140,3 +140,11 @@ def test_terminal_fd_from_the_caller(run_builtin):
                     config={"terminal": True}, caller_pty=True)
     assert r.get("exit") == 0, r
     assert "tty-ok" in r["tty"], r
+
+
+def test_sysctl_is_written_before_proc_sys_turns_read_only(run_container):
+    r = run_container(["sh", "-c", "cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/shmmni; "
+                                   "echo 1 > /proc/sys/kernel/shmmni || echo refused"],
+                      sysctl={"net.ipv4.ip_unprivileged_port_start": "80", "kernel.shmmni": "2048"})
+    assert r.get("exit") == 0, r
+    assert r["stdout"].split() == ["80", "2048", "refused"]
