@@ -148,3 +148,13 @@ def test_sysctl_is_written_before_proc_sys_turns_read_only(run_container):
                       sysctl={"net.ipv4.ip_unprivileged_port_start": "80", "kernel.shmmni": "2048"})
     assert r.get("exit") == 0, r
     assert r["stdout"].split() == ["80", "2048", "refused"]
+
+
+def test_host_network_gets_a_read_only_sys(run_container):
+    # Rootless, the host's netns is not ours: sysfs cannot be mounted, the host's /sys is bound read-only.
+    if run_container.mode == "rootless" and run_container.runtime == "runc":
+        pytest.skip("runc 1.1 has no sysfs fallback (Podman's spec binds /sys itself for rootless host network)")
+    r = run_container(["sh", "-c", "test -d /sys/kernel && echo sys-ok; touch /sys/x 2>/dev/null || echo ro"],
+                      config={"network_ns": False})
+    assert r.get("exit") == 0, r
+    assert r["stdout"].split() == ["sys-ok", "ro"]
