@@ -40,7 +40,7 @@ def main(argv: list[str]) -> int:
     paths = ContainerPaths(os.environ["HULL_ROOT"], os.environ["HULL_RUNROOT"], cid)
     try:
         write_pid_file(paths.run("monitor.pid"), os.getpid())
-        cfg = MonitorConfig.load(paths.monitor_json)
+        cfg = MonitorConfig.from_dict(_load_config(paths.monitor_json))
     except (OSError, ValueError, TypeError) as exc:
         _fail(sync, f"container monitor: reading {paths.monitor_json}: {exc}")
         return 1
@@ -57,13 +57,42 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _load_config(path: str) -> dict:
+    """monitor.json parsed in a forked child: `json` (and `re`) never load in here."""
+    import marshal
+
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            import json
+
+            with open(path, "rb") as fh:
+                doc = json.loads(fh.read())
+            os.write(w, marshal.dumps(doc if isinstance(doc, dict) else str(doc)))
+        except BaseException as exc:  # noqa: BLE001
+            os.write(w, marshal.dumps(str(exc) or type(exc).__name__))
+        os._exit(0)
+    os.close(w)
+    chunks = []
+    while chunk := os.read(r, 65536):
+        chunks.append(chunk)
+    os.close(r)
+    os.waitpid(pid, 0)
+    doc = marshal.loads(b"".join(chunks)) if chunks else "no data"
+    if not isinstance(doc, dict):
+        raise ValueError(doc)
+    return doc
+
+
 def _fail(sync, message: str) -> None:
     if sync is None:
         return
-    import json
+    from engine.monitor.process import pack_msg
 
     try:
-        sync.sendall((json.dumps({"error": message, "kind": "HullError", "code": 125}) + "\n").encode())
+        sync.sendall(pack_msg({"error": message, "kind": "HullError", "code": 125}))
     except OSError:
         pass
 

@@ -9,7 +9,6 @@ this module is imported by the monitor process, where `dataclasses` alone would 
 
 from __future__ import annotations
 
-import json
 import os
 
 LOG_DRIVERS = ("k8s-file", "json-file", "none")
@@ -110,11 +109,18 @@ class MonitorConfig:
         return d
 
     def to_json(self) -> str:
+        import json
+
         return json.dumps(self.to_dict(), indent=1, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> "MonitorConfig":
-        d = json.loads(text)
+        import json
+
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "MonitorConfig":
         if not isinstance(d, dict):
             raise ValueError("monitor.json is not an object")
         hc = d.get("healthcheck")

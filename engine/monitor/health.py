@@ -9,8 +9,9 @@ results are kept, each output capped at 4096 bytes.  `to_json()` is Podman's
 
 from __future__ import annotations
 
-import json
 import time
+
+from engine.monitor.minijson import dumps
 
 STARTING, HEALTHY, UNHEALTHY = "starting", "healthy", "unhealthy"
 MAX_LOG = 5
@@ -52,13 +53,18 @@ class HealthState:
                 self.status = UNHEALTHY
         return self.status if self.status != before else None
 
+    def to_dict(self) -> dict:
+        return {"Status": self.status, "FailingStreak": self.failing_streak, "Log": list(self.log)}
+
     def to_json(self) -> str:
-        return json.dumps({"Status": self.status, "FailingStreak": self.failing_streak,
+        return dumps({"Status": self.status, "FailingStreak": self.failing_streak,
                            "Log": self.log})
 
 
 def read_health(path) -> dict | None:
     """health.json as written by the monitor (None when absent or unreadable)."""
+    import json
+
     try:
         with open(path, "rb") as fh:
             doc = json.loads(fh.read())

@@ -8,14 +8,13 @@ not there (yet) is skipped, and a failure is printed to the monitor's error file
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import sys
 import time
-import traceback
 
-from engine.monitor.process import add_helper_path
+
+from engine.monitor.process import add_helper_path, pack_msg
 
 
 def engine_config():
@@ -42,7 +41,7 @@ def load_runtime(name: str):
 
 
 def send(sock: socket.socket, doc: dict, fds: list[int] | None = None) -> None:
-    data = (json.dumps(doc) + "\n").encode()
+    data = pack_msg(doc)
     try:
         if fds:
             socket.send_fds(sock, [data], fds)
@@ -63,6 +62,8 @@ def _warn(what: str) -> None:
     exc = sys.exc_info()[1]
     if type(exc).__name__ == "ContainerNotFound":
         return  # removed meanwhile (or a test without a row): nothing to record
+    import traceback
+
     print(f"hull monitor {os.environ.get('_HULL_MONITOR_CID', '')[:12]}: {what}", file=sys.stderr)
     traceback.print_exc()
     sys.stderr.flush()
@@ -193,10 +194,9 @@ def after_exit(cid: str, rm: bool) -> int:
     return 0
 
 
-def record_health(cid: str, name: str, image: str, status: str | None, health_json: str) -> int:
+def record_health(cid: str, name: str, image: str, status: str | None, doc: dict) -> int:
     add_helper_path()
     try:
-        doc = json.loads(health_json)
         _store().containers.update(cid, health=doc["Status"], health_log=doc["Log"],
                                    failing_streak=doc["FailingStreak"])
     except Exception:  # noqa: BLE001
@@ -215,6 +215,8 @@ def run_healthcheck(runtime: str, cid: str, spec_path: str, argv: list[str], tim
     sock = socket.socket(fileno=res_fd)
     out_r, out_w = os.pipe2(os.O_CLOEXEC)
     null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+    import json
+
     try:
         with open(spec_path, "rb") as fh:
             spec_proc = json.loads(fh.read()).get("process", {})

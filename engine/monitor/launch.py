@@ -12,7 +12,6 @@ the monitor inherits.
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import socket
@@ -104,9 +103,11 @@ def start_monitor(cfg: EngineConfig, cid: str, *, attach: bool = False,
 
 
 def _read_message(sock: socket.socket, timeout: float) -> dict | None:
-    buf = b""
+    from engine.monitor.process import unpack_msgs
+
+    buf = bytearray()
     deadline = time.monotonic() + timeout
-    while b"\n" not in buf:
+    while True:
         left = deadline - time.monotonic()
         if left <= 0:
             raise errors.HullError("timed out waiting for the container monitor")
@@ -117,10 +118,9 @@ def _read_message(sock: socket.socket, timeout: float) -> dict | None:
         if not data:
             return None
         buf += data
-    try:
-        return json.loads(buf.split(b"\n", 1)[0])
-    except ValueError:
-        return None
+        msgs = unpack_msgs(buf)
+        if msgs:
+            return msgs[0]
 
 
 def _error(doc: dict) -> errors.HullError:

@@ -17,9 +17,10 @@ it).
 
 from __future__ import annotations
 
-import json
 import os
 import time
+
+from _json import encode_basestring_ascii as _quote
 
 _local_cache: list = [None, b""]  # (second, b"YYYY-mm-ddTHH:MM:SS") for local time
 _tz_cache: list = [None, b""]
@@ -107,10 +108,13 @@ class LogWriter:
         if self.fd is None or not data:
             return
         ns = now_ns if now_ns is not None else time.time_ns()
-        if self.driver == "k8s-file":
-            self._emit(k8s_records(stream, data, ns))
+        records = (k8s_records if self.driver == "k8s-file" else json_records)(stream, data, ns)
+        total = sum(map(len, records))
+        if self.max_size <= 0 or self.size + total <= self.max_size:
+            self._emit(b"".join(records))  # one write for the whole chunk
         else:
-            self._emit(json_records(stream, data, ns))
+            for record in records:  # rotation falls between lines
+                self._emit(record)
 
     def close(self) -> None:
         if self.fd is not None:
@@ -124,23 +128,22 @@ def _split(data: bytes) -> tuple[list[bytes], bytes]:
     return lines[:-1], lines[-1]
 
 
-def k8s_records(stream: str, data: bytes, ns: int) -> bytes:
+def k8s_records(stream: str, data: bytes, ns: int) -> list[bytes]:
     stamp = format_local(ns) + b" " + stream.encode() + b" "
     full, partial = _split(data)
     out = [stamp + b"F " + line + b"\n" for line in full]
     if partial:
         out.append(stamp + b"P " + partial + b"\n")
-    return b"".join(out)
+    return out
 
 
-def json_records(stream: str, data: bytes, ns: int) -> bytes:
-    tail = ',"stream":' + json.dumps(stream) + ',"time":"' + format_utc(ns) + '"}\n'
+def json_records(stream: str, data: bytes, ns: int) -> list[bytes]:
+    tail = ',"stream":' + _quote(stream) + ',"time":"' + format_utc(ns) + '"}\n'
     full, partial = _split(data)
     pieces = [line + b"\n" for line in full]
     if partial:
         pieces.append(partial)
-    return "".join('{"log":' + json.dumps(p.decode("utf-8", "replace")) + tail
-                   for p in pieces).encode()
+    return [('{"log":' + _quote(p.decode("utf-8", "replace")) + tail).encode() for p in pieces]
 
 
 def read_logs(path, driver: str = "k8s-file", since=None, until=None, tail: int | None = None,

@@ -9,7 +9,6 @@ helper at a time so their effects keep their order.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import selectors
 import signal
@@ -20,7 +19,8 @@ from engine.monitor import attach as proto
 from engine.monitor.config import ContainerPaths, MonitorConfig
 from engine.monitor.exitfile import exit_code_from_status, write_exit
 from engine.monitor.logs import LogWriter
-from engine.monitor.process import fork_helper, write_pid_file
+from engine.monitor.minijson import dumps
+from engine.monitor.process import fork_helper, pack_msg, unpack_msgs, write_pid_file
 from engine.monitor.restart import Backoff, should_restart
 from engine.monitor.stdio import ContainerStdio, resize
 
@@ -88,7 +88,7 @@ class Monitor:
         if self.sync is None:
             return
         try:
-            self.sync.sendall((json.dumps(doc) + "\n").encode())
+            self.sync.sendall(pack_msg(doc))
         except OSError:
             pass  # the CLI was killed: we carry on
         self.sync.close()
@@ -103,7 +103,7 @@ class Monitor:
         """A socketpair whose far end a helper writes JSON lines (and fds) into."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         ours.setblocking(False)
-        self.results[ours.fileno()] = [ours, b"", on_message]
+        self.results[ours.fileno()] = [ours, bytearray(), on_message]
         self._register(ours, R, ("result", ours.fileno()))
         self.last_channel = ours.fileno()
         return theirs
@@ -128,16 +128,11 @@ class Monitor:
             self._unregister(sock)
             sock.close()
             del self.results[fd]
-            if entry[1].strip():
+            if entry[1]:
                 entry[2]({"error": "helper ended mid-message", "code": 125})
             return
         entry[1] += data
-        while b"\n" in entry[1]:
-            line, entry[1] = entry[1].split(b"\n", 1)
-            try:
-                doc = json.loads(line)
-            except ValueError:
-                continue
+        for doc in unpack_msgs(entry[1]):
             if fds:
                 doc["_fds"] = fds
                 fds = []
@@ -509,7 +504,7 @@ class Monitor:
         spec = self.cfg.healthcheck
         if self.health is None or spec is None or not self.init_pid:
             if reply_to is not None:
-                reply_to.queue(proto.frame(proto.HEALTH, json.dumps({"status": "", "exit_code": -1}).encode()))
+                reply_to.queue(proto.frame(proto.HEALTH, dumps({"status": "", "exit_code": -1}).encode()))
                 self._flush_client(reply_to)
             return
         if self.health_check:
@@ -544,7 +539,7 @@ class Monitor:
         output = str(doc.get("output") or doc.get("error") or "")
         changed = self.health.record(code, output, start_ns, time.time_ns(), time.monotonic())
         self._write_health(changed)
-        reply = json.dumps({"status": self.health.status, "exit_code": code, "output": output}).encode()
+        reply = dumps({"status": self.health.status, "exit_code": code, "output": output}).encode()
         for c in getattr(self, "health_waiters", []):
             if c in self.clients:
                 c.queue(proto.frame(proto.HEALTH, reply))
@@ -555,6 +550,7 @@ class Monitor:
 
     def _write_health(self, changed: str | None) -> None:
         text = self.health.to_json()
+        doc = self.health.to_dict()
         try:
             tmp = self.paths.health_json + ".tmp"
             with open(tmp, "w") as fh:
@@ -567,7 +563,7 @@ class Monitor:
         def book() -> int:
             from engine.monitor.hooks import record_health
 
-            return record_health(cid, name, image, changed, text)
+            return record_health(cid, name, image, changed, doc)
 
         self._book(book)
 

@@ -7,8 +7,10 @@ event loop needs (see `fork_helper`).
 
 from __future__ import annotations
 
+import marshal
 import os
 import signal
+import struct
 import sys
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -149,6 +151,29 @@ def fork_helper(fn, keep_fds: tuple[int, ...] = ()) -> int:
             pass
     finally:
         os._exit(code)
+
+
+def pack_msg(doc: dict) -> bytes:
+    """Helper/launcher messages: length-prefixed marshal (builtin: no json in the monitor)."""
+    data = marshal.dumps(doc)
+    return struct.pack(">I", len(data)) + data
+
+
+def unpack_msgs(buf: bytearray) -> list[dict]:
+    """Whole messages taken off the front of `buf`."""
+    out = []
+    while len(buf) >= 4:
+        (size,) = struct.unpack_from(">I", buf)
+        if len(buf) < 4 + size:
+            break
+        try:
+            doc = marshal.loads(bytes(buf[4:4 + size]))
+        except (ValueError, EOFError, TypeError):
+            doc = None
+        del buf[:4 + size]
+        if isinstance(doc, dict):
+            out.append(doc)
+    return out
 
 
 def add_helper_path() -> None:
