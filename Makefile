@@ -18,6 +18,7 @@ run: venv
 	$(PY) manage.py runconsole --host $(HOST) --port $(PORT)
 
 test: venv
+	.ci/prepare-host
 	.ci/setup-test-user
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup tests
 
