@@ -281,13 +281,13 @@ def attach_socket(path: Path, opts: AttachOptions) -> AttachResult:
     """Pump stdio through the monitor's attach socket at `path` (also for start -a / run)."""
     import socket
 
+    from engine.monitor.attach import connect  # long paths: connects through the run dir's fd
+
     keys = parse_detach_keys(opts.detach_keys if opts.detach_keys is not None else DEFAULT_DETACH_KEYS)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     try:
-        sock.connect(os.fspath(path))
+        sock = connect(os.fspath(path), timeout=10.0)
     except OSError as exc:
-        sock.close()
-        raise Conflict(f"cannot attach to the container: {exc.strerror}") from None
+        raise Conflict(f"cannot attach to the container: {exc.strerror or exc}") from None
     try:
         return _AttachPump(sock, opts, keys).run()
     finally:
