@@ -17,7 +17,7 @@ EXAMPLES = ("hull logs ctrID", "hull logs --names ctrID1 ctrID2", "hull logs --t
 
 
 def build(p: HullParser) -> None:
-    p.add_argument("names", nargs="*", metavar="CONTAINER")
+    p.add_argument("containers", nargs="*", metavar="CONTAINER")
     p.add_bool("--color", help="Output the containers with different colors in the log.")
     p.add_bool("-f", "--follow", help="Follow log output.  The default is false")
     p.add_bool("-l", "--latest", help="Act on the latest container hull is aware of")
@@ -36,7 +36,7 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     from engine.services import container_io as svc
 
     cfg = ctx.config()
-    names = targets(cfg, args.names, latest=args.latest)
+    names = targets(cfg, args.containers, latest=args.latest)
     opts = svc.LogOptions(
         follow=args.follow,
         tail=args.tail,

@@ -1,0 +1,38 @@
+"""Bad input to the container commands: one clear line, Podman's exit code."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize("argv,code,text", [
+    (["stop", "nope"], 125, "no container with name or ID \"nope\" found"),
+    (["kill", "nope"], 125, "no such container"),
+    (["rm", "nope"], 1, "no such container"),
+    (["logs", "nope"], 125, "no such container"),
+    (["inspect", "nope"], 125, "no such object"),
+    (["inspect", "--type", "container", "nope"], 125, "no such container"),
+    (["wait", "nope"], 125, "no such container"),
+    (["start", "nope"], 125, "no such container"),
+    (["exec", "nope", "true"], 125, "no such container"),
+    (["port", "nope"], 125, "no such container"),
+    (["rename", "nope", "x"], 125, "no such container"),
+    (["volume", "rm", "nope"], 1, "no such volume"),
+    (["volume", "inspect", "nope"], 125, "no such volume"),
+    (["secret", "inspect", "nope"], 125, "no such secret"),
+    (["kill", "-s", "SIGNOPE", "x"], 125, "signal"),
+    (["ps", "--filter", "color=red"], 125, "invalid filter"),
+    (["ps", "--sort", "sideways"], 125, "invalid option for --sort"),
+    (["wait", "--condition", "sleepy", "x"], 125, "unknown condition"),
+    (["events", "--filter", "bogus=1", "--stream=false"], 125, "invalid filter"),
+    (["exec"], 125, "exec requires the name or ID of a container"),
+    (["cp", "a", "b"], 125, "you must use just one container"),
+])
+def test_one_line_errors(hull, argv, code, text):
+    hull(*argv).assert_error(code, text)
+
+
+def test_exists_exit_codes(hull):
+    assert hull("container", "exists", "nope").returncode == 1
+    assert hull("volume", "exists", "nope").returncode == 1
+    assert hull("secret", "exists", "nope").returncode == 1

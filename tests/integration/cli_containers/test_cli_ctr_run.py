@@ -1,0 +1,130 @@
+"""`hull run` through the real binary, as root and rootless: output, exit codes,
+stdout/stderr separation, -e/-w/-u/--entrypoint, --rm, -d, --cidfile, -a."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.cli_containers.conftest import needs_monitor
+
+pytestmark = needs_monitor
+
+
+def test_run_rm_echo_hi(bb):
+    res = bb("run", "--rm", "busybox", "echo", "hi").ok()
+    assert res.stdout == "hi\n"
+    assert res.stderr == ""
+    assert bb("ps", "-aq").ok().stdout == ""  # --rm honoured
+
+
+@pytest.mark.parametrize("argv,code", [
+    (["true"], 0),
+    (["sh", "-c", "exit 3"], 3),
+    (["false"], 1),
+])
+def test_run_returns_the_container_exit_code(bb, argv, code):
+    assert bb("run", "--rm", "busybox", *argv).returncode == code
+
+
+def test_run_command_not_found_is_127(bb):
+    line = bb("run", "--rm", "busybox", "/no/such/program").assert_error(127)
+    assert "/no/such/program" in line or "not found" in line.lower()
+    assert bb("ps", "-aq").ok().stdout == ""
+
+
+def test_run_cannot_invoke_is_126(bb):
+    bb("run", "--rm", "busybox", "/etc/passwd").assert_error(126)
+
+
+def test_run_missing_image_is_125(bb):
+    bb("run", "--rm", "--pull", "never", "localhost/nothing-here:1", "true").assert_error(125, "image not known")
+
+
+def test_run_bad_flag_value_is_one_line_125(bb):
+    bb("run", "--rm", "--memory", "lots", "busybox", "true").assert_error(125, "invalid size")
+    bb("run", "--rm", "--bogus", "busybox", "true").assert_error(125, "unknown flag: --bogus")
+    bb("run", "--rm", "--restart", "sometimes", "busybox", "true").assert_error(125, "restart policy")
+    assert bb("ps", "-aq").ok().stdout == ""  # nothing was created
+
+
+def test_run_without_image_is_125(bb):
+    bb("run", "--rm").assert_error(125, "requires at least 1 arg")
+
+
+def test_stdout_and_stderr_stay_separate(bb):
+    res = bb("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; echo out2").ok()
+    assert res.stdout == "out\nout2\n"
+    assert res.stderr == "err\n"
+
+
+def test_options_after_image_belong_to_the_command(bb):
+    assert bb("run", "--rm", "busybox", "echo", "-e", "--rm", "x").ok().stdout in ("--rm x\n", "-e --rm x\n")
+    assert bb("run", "--rm", "busybox", "ls", "-d", "/tmp").ok().stdout == "/tmp\n"
+
+
+def test_env_workdir_user_entrypoint(bb):
+    assert bb("run", "--rm", "-e", "FOO=bar", "busybox", "sh", "-c", "echo $FOO").ok().stdout == "bar\n"
+    assert bb("run", "--rm", "-w", "/tmp", "busybox", "pwd").ok().stdout == "/tmp\n"
+    assert bb("run", "--rm", "-u", "33", "busybox", "id", "-u").ok().stdout == "33\n"
+    assert bb("run", "--rm", "--user", "www-data", "busybox", "id", "-un").ok().stdout == "www-data\n"
+    assert bb("run", "--rm", "--entrypoint", "/bin/echo", "busybox", "hello").ok().stdout == "hello\n"
+    assert bb("run", "--rm", "--entrypoint", "", "busybox", "echo", "cleared").ok().stdout == "cleared\n"
+
+
+def test_env_from_host_and_env_file(bb):
+    env_file = bb.workdir / "env"
+    env_file.write_text("FROM_FILE=yes\n")
+    env_file.chmod(0o644)
+    res = bb("run", "--rm", "--env-file", str(env_file), "-e", "OVERRIDE=1", "busybox",
+             "sh", "-c", "echo $FROM_FILE $OVERRIDE").ok()
+    assert res.stdout == "yes 1\n"
+
+
+def test_stdin_with_interactive(bb):
+    assert bb("run", "--rm", "-i", "busybox", "cat", input="piped\n").ok().stdout == "piped\n"
+    # without -i the container's stdin is not the CLI's
+    assert bb("run", "--rm", "busybox", "cat", input="ignored\n").ok().stdout == ""
+
+
+def test_attach_only_stdout(bb):
+    res = bb("run", "--rm", "-a", "stdout", "busybox", "sh", "-c", "echo out; echo err >&2").ok()
+    assert res.stdout == "out\n" and res.stderr == ""
+
+
+def test_detached_run_ps_logs_stop_rm(bb):
+    cid = bb("run", "-d", "--name", "web", "busybox", "sh", "-c",
+             "echo started; trap 'exit 0' TERM; while :; do sleep 0.1; done").ok().stdout.strip()
+    assert len(cid) == 64 and all(c in "0123456789abcdef" for c in cid)
+    try:
+        ps_line = bb("ps", "--format", "{{.ID}} {{.Names}} {{.State}} {{.Status}}").ok().stdout
+        assert ps_line.startswith(f"{cid[:12]} web running Up "), ps_line
+        table = bb("ps").ok().lines
+        assert table[0].split()[:2] == ["CONTAINER", "ID"] and "NAMES" in table[0]
+        assert table[1].endswith("web")
+        from tests.fixtures.cli import wait_for
+
+        wait_for(lambda: "started" in bb("logs", "web").stdout, what="the log line")
+        assert bb("stop", "-t", "5", "web").ok().stdout == "web\n"
+        status = bb("ps", "-a", "--format", "{{.Status}}").ok().stdout
+        assert status.startswith("Exited (0) "), status
+        assert bb("ps", "-q").ok().stdout == ""  # not running: only -a shows it
+        assert bb("rm", "web").ok().stdout.strip() == cid
+    finally:
+        bb("rm", "-f", "--ignore", cid)
+    assert bb("ps", "-aq").ok().stdout == ""
+
+
+def test_create_prints_id_and_cidfile(bb):
+    cidfile = bb.workdir / "cid"
+    cid = bb("create", "--cidfile", str(cidfile), "busybox", "echo", "later").ok().stdout.strip()
+    assert len(cid) == 64 and cidfile.read_text().strip() == cid
+    assert bb("ps", "-a", "--format", "{{.State}}").ok().stdout == "created\n"
+    res = bb("start", "-a", cid).ok()
+    assert res.stdout == "later\n"
+    bb("rm", cid).ok()
+
+
+def test_run_name_conflict_and_replace(bb):
+    bb("create", "--name", "dup", "busybox", "true").ok()
+    bb("run", "--rm", "--name", "dup", "busybox", "true").assert_error(125, "already in use")
+    assert bb("run", "--rm", "--replace", "--name", "dup", "busybox", "echo", "new").ok().stdout == "new\n"
