@@ -233,6 +233,10 @@ class Change:
 
 
 _OPAQUE = "user.overlay.opaque"
+# Mount points the engine and runtime make in every container: not the user's
+# changes, so Podman's diff leaves them out (libpod's initInodes).
+INIT_PATHS = frozenset(("/dev", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/proc", "/run",
+                        "/run/notify", "/run/.containerenv", "/run/secrets", "/sys", "/etc/mtab"))
 
 
 def diff_container(cfg: EngineConfig, name: str) -> list[Change]:
@@ -257,7 +261,7 @@ def diff_container(cfg: EngineConfig, name: str) -> list[Change]:
         raise StorageError(f"cannot read the changes of {_where(container)}: {exc.strerror}") from None
     finally:
         os.close(ufd)
-    return sorted(changes, key=lambda c: c.path)
+    return sorted((c for c in changes if c.path not in INIT_PATHS), key=lambda c: c.path)
 
 
 def _in_lower(lower: InRoot | None, path: bytes) -> os.stat_result | None:

@@ -118,6 +118,44 @@ def build_process(spec: dict, opts: ExecOptions, root_fd: int) -> dict:
     return process
 
 
+def check_command(root_fd: int, process: dict) -> None:
+    """Find the program as execvp would, inside the container's root: not found -> 127,
+    not executable -> 126, with Podman's wording, whatever runtime runs it next."""
+    import stat as st_
+
+    from engine.archive.inroot import InRoot
+
+    prog = process["args"][0]
+    env = dict(e.partition("=")[::2] for e in process.get("env") or [])
+    if "/" in prog:
+        candidates = [prog if prog.startswith("/") else os.path.join(process.get("cwd") or "/", prog)]
+    else:
+        from engine.spec.defaults import DEFAULT_PATH
+
+        candidates = [os.path.join(d or ".", prog) for d in env.get("PATH", DEFAULT_PATH).split(":")]
+    denied = False
+    with InRoot(root_fd) as root:
+        for path in candidates:
+            try:
+                fd = root.open(os.fsencode(path), os.O_PATH)
+            except HullError:
+                continue
+            try:
+                mode = os.fstat(fd).st_mode
+            finally:
+                os.close(fd)
+            if st_.S_ISREG(mode) and mode & 0o111:
+                return
+            denied = True
+    if denied:
+        raise CannotInvoke(f"{prog}: permission denied: OCI permission denied")
+    if "/" in prog:
+        raise CommandNotFound(f"{prog}: no such file or directory: OCI runtime attempted to invoke a "
+                              "command that was not found")
+    raise CommandNotFound(f"{prog}: executable file not found in $PATH: No such file or directory: "
+                          "OCI runtime attempted to invoke a command that was not found")
+
+
 def exec_in_container(cfg: EngineConfig, name: str, opts: ExecOptions) -> int:
     """Run the command in the running container; its exit code (0 at once with detach)."""
     from engine.runtime.base import Stdio, get_runtime
@@ -131,6 +169,7 @@ def exec_in_container(cfg: EngineConfig, name: str, opts: ExecOptions) -> int:
         root_fd = os.open("root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=live[1])
         try:
             process = build_process(_load_spec(store, container), opts, root_fd)
+            check_command(root_fd, process)
         finally:
             os.close(root_fd)
     runtime = get_runtime(container.runtime or None, cfg.runroot)

@@ -24,9 +24,13 @@ def h(hull_any, busybox_image):
     return hull_any
 
 
+RUNTIME = os.environ.get("HULL_TEST_RUNTIME")  # e.g. runc: the same scenarios on another runtime
+
+
 def run_d(h, *args, name=None):
     name = name or "c" + uuid.uuid4().hex[:8]
-    h("run", "-d", "--name", name, "--network", "none", *args).ok()
+    runtime = ["--runtime", RUNTIME] if RUNTIME else []
+    h(*runtime, "run", "-d", "--name", name, "--network", "none", *args).ok()
     return name
 
 
@@ -48,7 +52,7 @@ def test_exec_exit_codes_env_user_workdir(h):
     out = h("exec", "-e", "FOO=bar", "-w", "/tmp", "-u", "nobody", c, "sh", "-c",
             'echo "$FOO $(pwd) $(id -u)"').ok().stdout
     assert out.strip() == "bar /tmp 65534"
-    assert h("exec", c, "printenv", "PATH").ok().stdout.strip() != ""
+    assert h("exec", c, "sh", "-c", "echo $PATH").ok().stdout.strip().startswith("/")
     h("exec", c, "no-such-command").assert_error(127, "executable file")
     h("exec", c, "/etc/passwd").assert_error(126)
     assert h("exec", "-i", c, "cat", input="piped").ok().stdout == "piped"
@@ -141,7 +145,8 @@ def test_export_diff_commit(h):
         assert "added.txt" in names and "bin/busybox" in names and "home" not in names
     iid = h("commit", "-c", "ENV COMMITTED=yes", "-m", "msg", c, "localhost/committed:v1").ok().stdout.strip()
     assert len(iid) == 64
-    got = h("run", "--rm", "--network", "none", "localhost/committed:v1", "sh", "-c",
+    runtime = ["--runtime", RUNTIME] if RUNTIME else []
+    got = h(*runtime, "run", "--rm", "--network", "none", "localhost/committed:v1", "sh", "-c",
             'cat /added.txt; echo "$COMMITTED"; ls /home 2>&1 || true').ok().stdout
     assert got.startswith("new\nyes\n") and "No such file" in got
 

@@ -123,3 +123,30 @@ def test_attach_detach_keys(tmp_path):
     os.close(sin_w)
     assert res.detached and res.exit_code is None
     assert b"never" not in received[0] and b"\x10" not in received[0]
+
+
+def test_check_command_in_root(tmp_path):
+    from engine.errors import CannotInvoke, CommandNotFound
+
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "tool").write_text("#!/bin/sh\n")
+    os.chmod(tmp_path / "bin" / "tool", 0o755)
+    (tmp_path / "data").write_text("x")
+    os.symlink("/", tmp_path / "up")
+    fd = os.open(tmp_path, os.O_PATH | os.O_DIRECTORY)
+    try:
+        env = {"env": ["PATH=/usr/bin:/bin"], "cwd": "/"}
+        io_.check_command(fd, {"args": ["tool"], **env})
+        io_.check_command(fd, {"args": ["/up/up/bin/tool"], **env})   # resolved inside the root
+        with pytest.raises(CommandNotFound) as info:
+            io_.check_command(fd, {"args": ["nope"], **env})
+        assert info.value.exit_code == 127 and "executable file not found in $PATH" in str(info.value)
+        with pytest.raises(CommandNotFound):
+            io_.check_command(fd, {"args": ["/bin/nope"], **env})
+        with pytest.raises(CannotInvoke) as info:
+            io_.check_command(fd, {"args": ["/data"], **env})
+        assert info.value.exit_code == 126
+        with pytest.raises(CannotInvoke):
+            io_.check_command(fd, {"args": ["/bin"], **env})
+    finally:
+        os.close(fd)
