@@ -280,7 +280,8 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 # -- attach --------------------------------------------------------------------------------------
-STDIN, STDOUT, STDERR, EXIT, STDIN_CLOSE, RESIZE = 0, 1, 2, 3, 4, 5
+# The monitor's frame types (engine/monitor/attach.py).
+STDIN, STDOUT, STDERR, EXIT, STDIN_CLOSE, RESIZE, ERROR = 0, 1, 2, 3, 4, 5, 7
 
 
 @dataclass
@@ -311,34 +312,32 @@ def attach(cfg: EngineConfig, name: str, opts: AttachOptions = AttachOptions()) 
     store, container = lookup(cfg, name)
     state = str(getattr(container.state, "value", container.state))
     with live_proc(store, container) as live:
-        if live is None or state not in ("running", "paused", "created"):
+        if live is None or state not in ("running", "paused"):
             raise Conflict("you can only attach to running containers")
     return attach_socket(store.containers.run_dir(container.id) / "attach", opts)
 
 
 def attach_socket(path: Path, opts: AttachOptions) -> AttachResult:
     """Pump stdio through the monitor's attach socket at `path` (also for start -a / run)."""
-    import socket
-
-    from engine.monitor.attach import connect  # long paths: connects through the run dir's fd
+    from engine.monitor import attach as proto
 
     keys = parse_detach_keys(opts.detach_keys if opts.detach_keys is not None else DEFAULT_DETACH_KEYS)
     try:
-        sock = connect(os.fspath(path), timeout=10.0)
+        sock = proto.connect(os.fspath(path), timeout=10.0)  # long paths go through /proc/self/fd
     except OSError as exc:
-        raise Conflict(f"cannot attach to the container: {exc.strerror or exc}") from None
+        raise Conflict(f"cannot attach to the container: {exc.strerror}") from None
     try:
-        return _AttachPump(sock, opts, keys).run()
+        return _AttachPump(sock, opts, keys, proto.FrameDecoder()).run()
     finally:
         sock.close()
 
 
 class _AttachPump:
-    def __init__(self, sock: Any, opts: AttachOptions, keys: bytes) -> None:
+    def __init__(self, sock: Any, opts: AttachOptions, keys: bytes, decoder: Any) -> None:
         self.sock = sock
         self.opts = opts
         self.matcher = DetachMatcher(keys)
-        self.buf = b""
+        self.decoder = decoder
         self.tty = opts.tty if opts.tty is not None else os.isatty(opts.stdout_fd)
 
     def send_resize(self, *_: object) -> None:
@@ -386,18 +385,23 @@ class _AttachPump:
                 signal.signal(signal.SIGWINCH, old)
 
     def _frames(self, data: bytes) -> AttachResult | None:
-        self.buf += data
-        while len(self.buf) >= 5:
-            kind, size = struct.unpack(">BI", self.buf[:5])
-            if len(self.buf) < 5 + size:
-                break
-            payload, self.buf = self.buf[5:5 + size], self.buf[5 + size:]
+        try:
+            frames = self.decoder.feed(data)
+        except Exception as exc:  # the monitor's ProtocolError: a frame too big
+            raise HullError(f"attach: {exc}") from None
+        for kind, payload in frames:
             if kind == STDOUT and self.opts.stdout:
                 _write_all(self.opts.stdout_fd, payload)
             elif kind == STDERR and self.opts.stderr:
                 _write_all(self.opts.stderr_fd, payload)
             elif kind == EXIT:
                 return AttachResult(_exit_code(payload))
+            elif kind == ERROR:
+                try:
+                    doc = json.loads(payload)
+                except ValueError:
+                    doc = {}
+                raise HullError(str(doc.get("message") or "the container monitor reported an error"))
         return None
 
 
@@ -405,8 +409,6 @@ def _exit_code(payload: bytes) -> int:
     text = payload.strip()
     if text.lstrip(b"-").isdigit():
         return int(text)
-    if len(payload) == 4:
-        return struct.unpack(">i", payload)[0]
     return -1
 
 

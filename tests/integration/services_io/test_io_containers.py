@@ -162,3 +162,21 @@ def test_top_stats_logs(h):
     assert len(stats) == 2 and c in stats[1], stats
     r = wait_for(lambda: (lambda x: x if "hello" in x.stdout else None)(h("logs", c)), timeout=20, what="logs")
     assert r.stdout == "hello\n" and r.stderr == "oops\n"
+
+
+def test_attach_service_gets_output_and_exit_code(h):
+    """container_io.attach against the real monitor, in-process (root only: the
+    rootless variant would have to run inside the test user's namespace)."""
+    if h.rootless:
+        pytest.skip("in-process attach runs as root")
+    from engine.config import EngineConfig
+    from engine.services import container_io
+
+    c = run_d(h, "localhost/busybox", "sh", "-c", "sleep 2; echo from-ctr; echo oops >&2; exit 4")
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    cfg = EngineConfig(root=h.root, runroot=h.runroot, rootless=False)
+    res = container_io.attach(cfg, c, container_io.AttachOptions(stdin=False, stdout_fd=out_w, stderr_fd=err_w,
+                                                                 tty=False))
+    assert res.exit_code == 4 and not res.detached
+    assert os.read(out_r, 100) == b"from-ctr\n" and os.read(err_r, 100) == b"oops\n"
