@@ -244,3 +244,40 @@ def test_monitor_memory_uss(make_container):
     modules = Path(f"/proc/{h.monitor_pid}/cmdline").read_bytes().split(b"\0")
     assert b"-S" in modules
     stop_container(c.cfg, c.cid, timeout=0)
+
+
+def test_as_unprivileged_user(test_user):
+    """The monitor as the rootless test user: detaches, logs, records the exit."""
+    from tests.fixtures.users import remove_tree, user_tmpdir
+
+    work = user_tmpdir(test_user, "monitor")
+    script = f'''
+import json, os, secrets, sys, time
+from pathlib import Path
+sys.path.insert(0, {str(REPO)!r})
+from engine.config import EngineConfig
+from engine.monitor.config import ContainerPaths, MonitorConfig
+from engine.monitor.launch import start_monitor
+from engine.monitor.exitfile import read_exit
+cfg = EngineConfig(root=Path({str(work)!r}) / "root", runroot=Path({str(work)!r}) / "run", rootless=True)
+cid = secrets.token_hex(32)
+p = ContainerPaths(cfg.root, cfg.runroot, cid)
+os.makedirs(p.userdata); os.makedirs(p.rundir)
+Path(p.spec).write_text(json.dumps({{"process": {{"args": ["sh", "-c", "id -u; exit 5"],
+    "env": ["PATH=/usr/bin:/bin"], "cwd": "/", "terminal": False}}}}))
+MonitorConfig(runtime="tests.integration.monitor.hostruntime:HostRuntime", log_path=p.default_log).save(p.monitor_json)
+h = start_monitor(cfg, cid)
+for _ in range(400):
+    e = read_exit(p.run("exit"))
+    if e: break
+    time.sleep(0.025)
+time.sleep(0.2)
+print(e.code, Path(p.default_log).read_text().split(" ", 1)[1].strip())
+'''
+    try:
+        res = test_user.run([str(REPO / ".venv" / "bin" / "python"), "-c", script], capture_output=True,
+                            text=True, timeout=60, cwd=str(work))
+        assert res.returncode == 0, res.stderr
+        assert res.stdout.split() == ["5", "stdout", "F", str(test_user.uid)], res.stdout
+    finally:
+        remove_tree(work, test_user)
