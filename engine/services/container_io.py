@@ -19,7 +19,6 @@ import os
 import select
 import signal
 import struct
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -434,137 +433,63 @@ class LogLine:
     time_text: str = ""
 
 
-def parse_log_line(raw: bytes) -> tuple[str, str, bool, bytes] | None:
-    """(time text, stream, partial, data) of one k8s-file or json-file line."""
-    if raw.startswith(b"{"):
-        try:
-            doc = json.loads(raw)
-        except ValueError:
-            return None
-        text = doc.get("log", "")
-        data = text.encode("utf-8", "surrogateescape")
-        partial = not data.endswith(b"\n")
-        return doc.get("time", ""), doc.get("stream", "stdout"), partial, data.rstrip(b"\n") if not partial else data
-    parts = raw.split(b" ", 3)
-    if len(parts) < 3:
-        return None
-    when, stream, tag = parts[0].decode(errors="replace"), parts[1].decode(errors="replace"), parts[2]
-    data = parts[3] if len(parts) > 3 else b""
-    return when, stream, tag == b"P", data
+def _driver(container: Any) -> str:
+    return (container.options or {}).get("log_driver") or "k8s-file"
 
 
-def _to_seconds(text: str) -> float:
-    from engine.services.common import parse_time
+def _lines(store: Any, container: Any, opts: LogOptions) -> Iterator[LogLine]:
+    """One container's log through the monitor's reader (rotation, partial lines joined)."""
+    from engine.monitor.logs import format_utc, read_logs
 
-    return parse_time(text)
-
-
-def _open_log(store: Any, container: Any) -> Path:
-    driver = (container.options or {}).get("log_driver") or "k8s-file"
-    if driver == "none":
-        raise InvalidArgument("this container is using the 'none' log driver, cannot read logs: "
-                              "this container is not logging output")
-    return store.containers.log_path(container.id)
-
-
-class _Follower:
-    """Reads complete lines of one container's log as they are written."""
-
-    def __init__(self, store: Any, container: Any, path: Path, opts: LogOptions) -> None:
-        self.store, self.container, self.path, self.opts = store, container, path, opts
-        self.fh = None
-        self.ino = None
-        self.pending = b""
-
-    def _reopen(self) -> None:
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            return
-        if self.fh is not None and st.st_ino == self.ino and st.st_size >= self.fh.tell():
-            return
-        if self.fh is not None:  # rotated: finish nothing more from the old file
-            self.fh.close()
-        self.fh = open(self.path, "rb")
-        self.ino = st.st_ino
-        self.pending = b""
-
-    def read_lines(self) -> list[bytes]:
-        self._reopen()
-        if self.fh is None:
-            return []
-        data = self.fh.read()
-        if not data:
-            return []
-        data = self.pending + data
-        lines = data.split(b"\n")
-        self.pending = lines.pop()
-        return lines
-
-    def alive(self) -> bool:
-        with live_proc(self.store, self.container) as live:
+    def alive() -> bool:
+        with live_proc(store, container) as live:
             return live is not None
 
-
-def _lines_of(container: Any, raw_lines: list[bytes], opts: LogOptions) -> Iterator[LogLine]:
-    for raw in raw_lines:
-        parsed = parse_log_line(raw)
-        if parsed is None:
-            continue
-        when, stream, partial, data = parsed
-        ts = _to_seconds(when)
-        if opts.since is not None and ts < opts.since:
-            continue
-        if opts.until is not None and ts > opts.until:
-            continue
-        yield LogLine(container.id, container.name, ts, stream, data, partial, when)
-
-
-def _tail(lines: list[LogLine], n: int) -> list[LogLine]:
-    """The last `n` whole lines (a partial piece belongs to the line it ends in)."""
-    if n < 0:
-        return lines
-    if n == 0:
-        return []
-    count, start = 0, len(lines)
-    for i in range(len(lines) - 1, -1, -1):
-        if not lines[i].partial:
-            count += 1
-            if count > n:
-                break
-        start = i
-    return lines[start:]
+    for rec in read_logs(store.containers.log_path(container.id), _driver(container),
+                         since=opts.since, until=opts.until,
+                         tail=opts.tail if opts.tail is not None and opts.tail >= 0 else None,
+                         follow=alive if opts.follow else False):
+        data = rec.data
+        partial = not data.endswith(b"\n")
+        yield LogLine(container.id, container.name, rec.time / 1e9, rec.stream,
+                      data if partial else data[:-1], partial, format_utc(rec.time))
 
 
 def logs(cfg: EngineConfig, names: list[str], opts: LogOptions = LogOptions()) -> Iterator[LogLine]:
-    """Each container's log lines in turn, then (follow) new lines as they come until every
-    container has stopped."""
+    """Each container's log lines in turn; with follow and several containers, lines as
+    they come from all of them until every one has stopped."""
     enter_userns(cfg)
-    followers = []
-    for name in names:
-        store, container = lookup(cfg, name)
-        path = _open_log(store, container)
-        follower = _Follower(store, container, path, opts)
-        yield from _tail(list(_lines_of(container, follower.read_lines(), opts)), opts.tail)
-        followers.append(follower)
-    if not opts.follow:
+    targets = [lookup(cfg, name) for name in names]  # every name checked before any output
+    if not opts.follow or len(targets) == 1:
+        for store, container in targets:
+            yield from _lines(store, container, opts)
         return
-    while followers:
-        got = False
-        for follower in list(followers):
-            lines = follower.read_lines()
-            if lines:
-                got = True
-                yield from _lines_of(follower.container, lines, opts)
-            elif not follower.alive():
-                time.sleep(0.05)  # the monitor may still be flushing the last lines
-                last = follower.read_lines()
-                yield from _lines_of(follower.container, last, opts)
-                followers.remove(follower)
-            if opts.until is not None and time.time() > opts.until:
-                return
-        if not got:
-            time.sleep(0.1)
+    import queue
+    import threading
+
+    q: "queue.Queue[Any]" = queue.Queue(maxsize=1024)
+    done = object()
+
+    def reader(store: Any, container: Any) -> None:
+        try:
+            for line in _lines(store, container, opts):
+                q.put(line)
+        except BaseException as exc:  # noqa: BLE001 - raised by the consumer
+            q.put(exc)
+        finally:
+            q.put(done)
+
+    for store, container in targets:
+        threading.Thread(target=reader, args=(store, container), daemon=True).start()
+    left = len(targets)
+    while left:
+        item = q.get()
+        if item is done:
+            left -= 1
+        elif isinstance(item, BaseException):
+            raise item
+        else:
+            yield item
 
 
 def container_logs(cfg: EngineConfig, names: list[str], opts: LogOptions, stdout: Any, stderr: Any) -> None:

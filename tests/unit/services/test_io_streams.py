@@ -12,36 +12,56 @@ from engine.errors import InvalidArgument
 from engine.services import container_io as io_
 
 
-def test_parse_k8s_and_json_lines():
-    assert io_.parse_log_line(b"2024-01-01T00:00:00.000000000+00:00 stdout F hello world") == (
-        "2024-01-01T00:00:00.000000000+00:00", "stdout", False, b"hello world")
-    assert io_.parse_log_line(b"2024-01-01T00:00:00Z stderr P part") == ("2024-01-01T00:00:00Z", "stderr", True, b"part")
-    assert io_.parse_log_line(b"2024-01-01T00:00:00Z stdout F ") == ("2024-01-01T00:00:00Z", "stdout", False, b"")
-    assert io_.parse_log_line(b'{"log":"hi\\n","stream":"stderr","time":"2024-01-01T00:00:00Z"}') == (
-        "2024-01-01T00:00:00Z", "stderr", False, b"hi")
-    assert io_.parse_log_line(b"garbage") is None
+class _Store:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.containers = self
+
+    def log_path(self, cid):
+        return self.tmp / "ctr.log"
+
+    def run_dir(self, cid):
+        return self.tmp / "run"
 
 
-def _line(data, partial=False):
-    return io_.LogLine("id", "n", 0.0, "stdout", data, partial)
+class _Ctr:
+    id, name, options, state = "a" * 64, "web", {}, None
 
 
-def test_tail_counts_whole_lines():
-    lines = [_line(b"1"), _line(b"2a", True), _line(b"2b"), _line(b"3")]
-    assert [l.data for l in io_._tail(lines, 2)] == [b"2a", b"2b", b"3"]
-    assert [l.data for l in io_._tail(lines, 1)] == [b"3"]
-    assert io_._tail(lines, 0) == [] and io_._tail(lines, -1) == lines
-    assert io_._tail(lines, 10) == lines
+def _log(tmp, *lines):
+    (tmp / "ctr.log").write_bytes(b"".join(l + b"\n" for l in lines))
 
 
-def test_since_until_filter():
-    opts = io_.LogOptions(since=1704067201.0, until=1704067203.0)
-    raw = [b"2024-01-01T00:00:00Z stdout F a", b"2024-01-01T00:00:02Z stdout F b",
-           b"2024-01-01T00:00:05Z stdout F c"]
+def test_log_lines_tail_since_until_partial(tmp_path):
+    _log(tmp_path, b"2024-01-01T00:00:00.000000000+00:00 stdout F one",
+         b"2024-01-01T00:00:01.000000000+00:00 stderr F two",
+         b"2024-01-01T00:00:02.000000000+00:00 stdout P thr",
+         b"2024-01-01T00:00:02.500000000+00:00 stdout F ee",
+         b"2024-01-01T00:00:05.000000000+00:00 stdout F four")
+    store, ctr = _Store(tmp_path), _Ctr()
+    got = list(io_._lines(store, ctr, io_.LogOptions()))
+    assert [(l.stream, l.data, l.partial) for l in got] == [
+        ("stdout", b"one", False), ("stderr", b"two", False), ("stdout", b"three", False), ("stdout", b"four", False)]
+    assert got[0].time == 1704067200.0 and got[0].name == "web" and got[0].id == "a" * 64
+    assert [l.data for l in io_._lines(store, ctr, io_.LogOptions(tail=2))] == [b"three", b"four"]
+    assert list(io_._lines(store, ctr, io_.LogOptions(tail=0))) == []
+    window = io_.LogOptions(since=1704067201.0, until=1704067203.0)
+    assert [l.data for l in io_._lines(store, ctr, window)] == [b"two", b"three"]
 
-    class C:
-        id, name = "x" * 64, "n"
-    assert [l.data for l in io_._lines_of(C, raw, opts)] == [b"b"]
+
+def test_container_logs_prefixes_names_with_several(tmp_path, monkeypatch):
+    import io as stdio
+
+    _log(tmp_path, b"2024-01-01T00:00:00Z stdout F out", b"2024-01-01T00:00:00Z stderr F err")
+    store = _Store(tmp_path)
+    monkeypatch.setattr(io_, "enter_userns", lambda cfg: None)
+    monkeypatch.setattr(io_, "lookup", lambda cfg, name: (store, _Ctr()))
+    out, err = stdio.BytesIO(), stdio.BytesIO()
+    io_.container_logs(None, ["x", "y"], io_.LogOptions(), out, err)
+    assert out.getvalue() == b"web out\nweb out\n" and err.getvalue() == b"web err\nweb err\n"
+    out, err = stdio.BytesIO(), stdio.BytesIO()
+    io_.container_logs(None, ["x"], io_.LogOptions(timestamps=True), out, err)
+    assert out.getvalue().startswith(b"2024-01-01T00:00:00") and out.getvalue().endswith(b" out\n")
 
 
 def test_build_process_env_user_workdir_privileged(tmp_path):
