@@ -104,8 +104,8 @@ def build_process(spec: dict, opts: ExecOptions, root_fd: int) -> dict:
     if opts.tty and not any(e.startswith("TERM=") for e in env):
         env.append("TERM=xterm")
     process["env"] = env
-    if opts.privileged:
-        caps = [f"CAP_{n.upper()}" if not n.upper().startswith("CAP_") else n.upper() for n in NAMES]
+    if opts.privileged:  # every capability we have ourselves (Podman: the bounding set)
+        caps = _own_bounding() or list(NAMES)
         process["capabilities"] = {k: caps for k in ("bounding", "effective", "permitted")}
     elif base.get("capabilities"):
         process["capabilities"] = base["capabilities"]
@@ -153,6 +153,19 @@ def check_command(root_fd: int, process: dict) -> None:
                               "command that was not found")
     raise CommandNotFound(f"{prog}: executable file not found in $PATH: No such file or directory: "
                           "OCI runtime attempted to invoke a command that was not found")
+
+
+def _own_bounding() -> list[str]:
+    from engine.runtime.capabilities import names_of
+
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapBnd:"):
+                    return names_of(int(line.split()[1], 16))
+    except (OSError, ValueError):
+        pass
+    return []
 
 
 def exec_in_container(cfg: EngineConfig, name: str, opts: ExecOptions) -> int:

@@ -56,6 +56,10 @@ def test_exec_exit_codes_env_user_workdir(h):
     h("exec", c, "no-such-command").assert_error(127, "executable file")
     h("exec", c, "/etc/passwd").assert_error(126)
     assert h("exec", "-i", c, "cat", input="piped").ok().stdout == "piped"
+    caps = lambda *flags: int(h("exec", *flags, c, "sh", "-c", "grep CapEff /proc/self/status").ok()
+                              .stdout.split()[1], 16)
+    plain, privileged = caps(), caps("--privileged")
+    assert plain & privileged == plain and privileged & (1 << 21) and not plain & (1 << 21)  # CAP_SYS_ADMIN
 
 
 def test_exec_in_stopped_container_fails(h):
