@@ -184,3 +184,12 @@ def test_attach_service_gets_output_and_exit_code(h):
                                                                  tty=False))
     assert res.exit_code == 4 and not res.detached
     assert os.read(out_r, 100) == b"from-ctr\n" and os.read(err_r, 100) == b"oops\n"
+
+
+def test_update_records_limits(h):
+    c = sleeper(h)
+    r = h("update", "--memory", "64m", "--pids-limit", "50", c).ok()
+    assert r.stdout.strip() and "Traceback" not in r.stderr
+    assert h("inspect", c, "--format", "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}").ok().stdout.split() == [
+        str(64 << 20), "50"]
+    h("update", c).assert_error(125, "must specify at least one")
