@@ -139,6 +139,9 @@ class RootfsBuilder:
         if mtype == "bind" or opts.bind:
             self._bind(source, dest, opts)
             return
+        if mtype == "cgroup":
+            self._mount_cgroup(dest, opts)
+            return
         fd = self.open_target(dest, directory=True)
         try:
             try:
@@ -150,6 +153,25 @@ class RootfsBuilder:
             os.close(fd)
         if opts.propagation:
             self._at(dest, lambda p: self.sc.mount(None, p, None, opts.propagation))
+
+    def _mount_cgroup(self, dest: str, opts: MountOptions) -> None:
+        """The spec's `cgroup` mount, as runc and crun read it: the host's cgroup
+        hierarchy as seen from the container.  A unified host gets a fresh cgroup2
+        mount (scoped by the cgroup namespace); a v1 or hybrid host, where a bare
+        `cgroup` mount is EINVAL, a read-only bind of the host's /sys/fs/cgroup."""
+        fd = self.open_target(dest, directory=True)
+        try:
+            flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
+            try:
+                if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+                    self.sc.mount("cgroup2", fd_path(fd), "cgroup2", opts.flags | flags)
+                else:
+                    self.sc.mount("/sys/fs/cgroup", fd_path(fd), None, MS_BIND | MS_REC)
+                    self._remount_fd(fd, flags)
+            except SyscallError as exc:
+                self.warnings.append(f"cgroup not mounted: {exc}")
+        finally:
+            os.close(fd)
 
     def _fallback(self, mtype: str, exc: SyscallError, fd: int, opts: MountOptions) -> bool:
         """Rootless stand-ins when the kernel refuses a fresh filesystem here."""
