@@ -22,14 +22,10 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
         raise InvalidArgument(f"unrecognized command `{prog} {argv[0]}`")
     args = parse(ctx, f"{prog} run", argv[1:], build, "Run the health check of a container",
                  ("hull healthcheck run mywebapp",), usage=f"{prog} run CONTAINER")
-    from engine.errors import HullError
-    from engine.services import containers as svc
+    from engine.services.container_health import healthcheck_run
 
-    run_once = getattr(svc, "healthcheck_run", None)
-    if run_once is None:  # the services have no run-once entry point yet
-        raise HullError("healthcheck run is not available yet in this build")
-    status = run_once(ctx.config(), args.name)
+    status = healthcheck_run(ctx.config(), args.name)
     if status == "healthy":
         return 0
-    print(status)
+    print(status)  # Podman prints the status and exits 1 for unhealthy and starting
     return 1

@@ -327,6 +327,7 @@ def kill(cfg: EngineConfig, names: list[str], signal: int | str = "KILL", all: b
                 continue
             raise Conflict(f"can only kill running containers. {c.id} is in state "
                                 f"{c.state.value}: container state improper")
+        _mark_stopped_by_user(store, c)  # Podman: a killed container is not restarted by its policy
         _signal_container(store, c, sig)
         container_event(cfg, "kill", c)
         done.append(c)
@@ -717,6 +718,10 @@ def __getattr__(name: str) -> Any:
         from engine.services import container_inspect
 
         return getattr(container_inspect, name)
+    if name == "healthcheck_run":
+        from engine.services.container_health import healthcheck_run
+
+        return healthcheck_run
     raise AttributeError(name)
 
 
