@@ -91,7 +91,15 @@ def create_and_start(runtime: str, cid: str, bundle: str, pid_file: str, stdio, 
                 rs = dataclasses.replace(rs, terminal_fd=None, on_console=consoles.append)
         from pathlib import Path
 
-        pid = rt.create(cid, Path(bundle), rs, Path(pid_file))
+        try:
+            pid = rt.create(cid, Path(bundle), rs, Path(pid_file))
+        except Exception as exc:  # noqa: BLE001 - only "already exists" is retried
+            # State left by a monitor killed with SIGKILL (the services checked the
+            # container is not running): drop it, killing any orphan, and create again.
+            if "exists" not in str(exc):  # builtin/crun "already exists", runc "container with id exists"
+                raise
+            rt.delete(cid, force=True)
+            pid = rt.create(cid, Path(bundle), rs, Path(pid_file))
         send(sock, {"created": pid, "console": bool(consoles)}, consoles[:1])
         if os.read(go_fd, 1) != b"g":
             rt.delete(cid, force=True)

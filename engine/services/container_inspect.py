@@ -310,6 +310,8 @@ def inspect_one(store: Any, c: Container, size: bool = False) -> dict:
         "Config": _config(c, opts, spec, hidden),
         "HostConfig": _host_config(c, opts, spec),
     }
+    if doc["HostConfig"]["LogConfig"]["Type"] != "none":  # Podman: the log file's path (ctr.log)
+        doc["HostConfig"]["LogConfig"]["Path"] = str(cs.log_path(c.id))
     try:
         doc["State"]["ExitFile"] = str(exit_file(store, c.id)) if os.path.exists(exit_file(store, c.id)) else ""
     except OSError:
