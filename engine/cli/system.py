@@ -7,6 +7,7 @@ from engine.cli.parser import Context, run_group
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "df": ("engine.cli.system_df", "Show hull disk usage"),
     "info": ("engine.cli.info", "Display hull system information"),
+    "prune": ("engine.cli.system_prune", "Remove unused data"),
     "reset": ("engine.cli.system_reset", "Reset hull storage"),
 }
 

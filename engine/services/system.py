@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import platform
+import re
+import signal
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,6 +231,8 @@ def reset(cfg: EngineConfig) -> list[str]:
     removed: list[str] = []
     if cfg.rootless and (cfg.root.exists() or cfg.runroot.exists()):
         enter_userns(cfg)
+    _remove_containers(cfg)
+    _release_mounts(cfg)
     for path in (cfg.root, cfg.runroot):
         if path == cfg.runroot and path.exists():
             _stop_pause(cfg)
@@ -235,6 +240,63 @@ def reset(cfg: EngineConfig) -> list[str]:
             remove_tree(path)
             removed.append(str(path))
     return removed
+
+
+def _remove_containers(cfg: EngineConfig) -> None:
+    """Podman's reset: every container stopped (no grace period) and removed, so no
+    monitor or container outlives its storage and no rootfs stays mounted."""
+    from engine.errors import HullError
+
+    from engine.store.containers import pid_alive, read_pid_file
+
+    monitors = [found for found in (read_pid_file(p) for p in (cfg.runroot / "containers").glob("*/monitor.pid"))
+                if found is not None]
+    if cfg.db_path.exists():
+        try:
+            from engine.services import containers
+
+            containers.remove(cfg, [], containers.RmOptions(force=True, volumes=True, all=True, time=0))
+        except HullError:
+            pass  # a broken store: the mounts are released below, the files removed anyway
+    # A monitor finishes its bookkeeping (DB, events, cleanup) after the exit is
+    # recorded: let it end first, or it would recreate files in the removed root.
+    deadline = time.monotonic() + 10
+    for pid, start in monitors:
+        while pid_alive(pid, start) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if pid_alive(pid, start):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def _release_mounts(cfg: EngineConfig) -> None:
+    """Detach whatever is still mounted below root or runroot (a container mount left
+    by a killed process, image mounts, device volumes), deepest first: removing the
+    trees must never descend into a mounted filesystem."""
+    from engine.errors import HullError
+
+    prefixes = tuple(str(p.resolve()) + "/" for p in (cfg.root, cfg.runroot) if p.exists())
+    if not prefixes:
+        return
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as fh:
+            targets = [_unescape(line.split()[4]) for line in fh]
+    except OSError:
+        return
+    from engine.runtime.overlay import unmount
+
+    for target in sorted({t for t in targets if t.startswith(prefixes)}, key=len, reverse=True):
+        try:
+            unmount(target, lazy=True)
+        except HullError:
+            pass
+
+
+def _unescape(field: str) -> str:
+    """mountinfo escapes space, tab, newline and backslash as \\ooo."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 
 def _stop_pause(cfg: EngineConfig) -> None:
