@@ -67,9 +67,30 @@ def _op(name: str) -> int:
 
 
 def load(profile: dict, no_new_privs: bool, sc=None) -> None:
-    """Install the filter on the calling thread (its children inherit it)."""
+    """Install the filter on the calling thread (its children inherit it).  A program
+    the runtime compiled before the fork (seccomp_bpf) is installed as is; otherwise
+    libseccomp compiles and loads it here."""
     if sc is None:
         from engine.runtime.syscalls import SYSCALLS as sc
+    from engine.runtime import seccomp_bpf
+
+    prog = profile.get(seccomp_bpf.COMPILED)
+    if prog:
+        # The NNP bit libseccomp would set: apply_security already did when asked.
+        seccomp_bpf.install(sc, prog, seccomp_bpf.flags_of(profile))
+        return
+    lib = sc.seccomp_lib
+    ctx = build(profile, sc)
+    try:
+        # libseccomp sets no_new_privs itself unless told not to: leave that to the spec.
+        _check("seccomp_attr_set", lib.seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1 if no_new_privs else 0))
+        _check("seccomp_load", lib.seccomp_load(ctx))
+    finally:
+        lib.seccomp_release(ctx)
+
+
+def build(profile: dict, sc):
+    """A libseccomp context holding the profile's rules (the caller releases it)."""
     lib = sc.seccomp_lib
     ffi = sc._ffi
     default_errno = profile.get("defaultErrnoRet")
@@ -78,8 +99,6 @@ def load(profile: dict, no_new_privs: bool, sc=None) -> None:
     if ctx == ffi.NULL:
         raise SyscallError("seccomp_init", errno.EINVAL)
     try:
-        # libseccomp sets no_new_privs itself unless told not to: leave that to the spec.
-        _check("seccomp_attr_set", lib.seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 1 if no_new_privs else 0))
         for flag in profile.get("flags") or []:
             if flag == "SECCOMP_FILTER_FLAG_LOG":
                 _check("seccomp_attr_set", lib.seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1))
@@ -107,9 +126,10 @@ def load(profile: dict, no_new_privs: bool, sc=None) -> None:
                     rc = lib.seccomp_rule_add_array(ctx, action, nr, len(args), arr)
                     if rc < 0:
                         raise SyscallError("seccomp_rule_add", -rc, name)
-        _check("seccomp_load", lib.seccomp_load(ctx))
-    finally:
+    except BaseException:
         lib.seccomp_release(ctx)
+        raise
+    return ctx
 
 
 def _check(call: str, rc: int) -> None:

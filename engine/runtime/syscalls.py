@@ -75,6 +75,7 @@ _SYSCALL_NUMBERS = {
     "fsconfig": (431, 431),
     "fsmount": (432, 432),
     "close_range": (436, 436),
+    "seccomp": (317, 277),
 }
 
 _CDEF = """
@@ -102,6 +103,7 @@ int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int
                            const struct scmp_arg_cmp *arg_array);
 int seccomp_attr_set(void *ctx, int attr, uint32_t value);
 int seccomp_load(void *ctx);
+int seccomp_export_bpf(void *ctx, int fd);
 """
 
 
@@ -237,6 +239,13 @@ class Syscalls:
         nr = ffi.cast("long", _syscall_number("close_range"))
         self._check("close_range", self._libc.syscall(nr, ffi.cast("unsigned int", first),
                                                      ffi.cast("unsigned int", last), ffi.cast("unsigned int", flags)))
+
+    def seccomp_filter(self, fprog, flags: int = 0) -> None:
+        """seccomp(2) SECCOMP_SET_MODE_FILTER with a struct sock_fprog the caller packed."""
+        ffi = self._ffi
+        nr = ffi.cast("long", _syscall_number("seccomp"))
+        self._check("seccomp", self._libc.syscall(nr, ffi.cast("unsigned int", 1),
+                                                 ffi.cast("unsigned int", flags), fprog))
 
     @cached_property
     def seccomp_lib(self):

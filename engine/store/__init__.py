@@ -16,21 +16,42 @@ Concurrency rules every writer follows:
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from functools import cached_property
 from pathlib import Path
 TYPE_CHECKING = False
 
 from engine.config import EngineConfig
 from engine.store.blobs import BlobStore
-from engine.store.containers import ContainerStore, image_user_check
 from engine.store.db import StateDB
 from engine.store.images import Image, ImageStore
 from engine.store.layers import Layer, LayerStore
 from engine.store.locks import file_lock
-from engine.store.secrets import SecretStore
-from engine.store.volumes import VolumeStore
 
 if TYPE_CHECKING:
+    from engine.store.containers import ContainerStore
     from engine.store.gc import GCResult
+    from engine.store.secrets import SecretStore
+    from engine.store.volumes import VolumeStore
+
+# Imported on first use (every command pays for what it imports: secrets pulls in
+# hmac/hashlib, volumes shutil; `hull images` needs neither).
+_LAZY = {"ContainerStore": "engine.store.containers", "VolumeStore": "engine.store.volumes",
+         "SecretStore": "engine.store.secrets"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'engine.store' has no attribute {name!r}")
+
+
+def _image_user_check(conn, image_id: str) -> str | None:
+    """rmi's in-use check, importing the containers module only when an image goes."""
+    from engine.store.containers import image_user_check
+
+    return image_user_check(conn, image_id)
 
 __all__ = ["Store", "Image", "Layer", "BlobStore", "LayerStore", "ImageStore", "StateDB",
            "ContainerStore", "VolumeStore", "SecretStore"]
@@ -43,11 +64,26 @@ class Store:
         self.blobs = BlobStore(cfg)
         self.layers = LayerStore(cfg, self.db)
         self.images = ImageStore(cfg, self.db, self.blobs, self.layers)
-        self.containers = ContainerStore(cfg, self.db)
-        self.volumes = VolumeStore(cfg, self.db)
-        self.secrets = SecretStore(cfg, self.db)
         # rmi refuses (exit 2) while a container uses the image
-        ImageStore.add_user_check(image_user_check)
+        ImageStore.add_user_check(_image_user_check)
+
+    @cached_property
+    def containers(self) -> "ContainerStore":
+        from engine.store.containers import ContainerStore
+
+        return ContainerStore(self.cfg, self.db)
+
+    @cached_property
+    def volumes(self) -> "VolumeStore":
+        from engine.store.volumes import VolumeStore
+
+        return VolumeStore(self.cfg, self.db)
+
+    @cached_property
+    def secrets(self) -> "SecretStore":
+        from engine.store.secrets import SecretStore
+
+        return SecretStore(self.cfg, self.db)
 
     @classmethod
     def open(cls, cfg: EngineConfig) -> "Store":

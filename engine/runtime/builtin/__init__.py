@@ -83,6 +83,7 @@ class BuiltinRuntime:
             self.sc.preload()
             if linux.get("seccomp"):
                 self.sc.seccomp_lib  # dlopen now: never from the container's /usr/lib
+                self._compile_seccomp(linux["seccomp"])
             self.sc.prctl(PR_SET_CHILD_SUBREAPER, 1)
             parent_end, child_end = sync.pair()
             # Opened here: in a user namespace of its own, init could not open our 0600 file.
@@ -116,6 +117,13 @@ class BuiltinRuntime:
                 cgroups.remove(str(cgroup))
             sd.remove()
             raise
+
+    def _compile_seccomp(self, profile: dict) -> None:
+        """The BPF program, compiled (or found in the cache) here before the fork, so
+        init only installs it.  In memory only: config.json is not rewritten."""
+        from engine.runtime import seccomp_bpf
+
+        profile[seccomp_bpf.COMPILED] = seccomp_bpf.program(profile, self.root / "seccomp-cache", self.sc)
 
     def _handshake(self, chan, spec: dict, stdio: Stdio) -> int:
         from engine.runtime.builtin.init import write_id_maps
@@ -249,6 +257,7 @@ class BuiltinRuntime:
         self.sc.preload()
         if (spec.get("linux") or {}).get("seccomp"):
             self.sc.seccomp_lib
+            self._compile_seccomp(spec["linux"]["seccomp"])
         self.sc.prctl(PR_SET_CHILD_SUBREAPER, 1)
         parent_end, child_end = sync.pair()
         child = os.fork()
