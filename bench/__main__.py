@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from bench import BENCHMARKS
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
+    start_load = os.getloadavg()  # other work on the machine skews the timings: recorded
     ctx = Context(args.engines.split(","), keep=args.keep, log=log)
     log(f"engines as {ctx.user.name} (uid {ctx.user.uid}); work dir {ctx.workdir}")
     for name, why in ctx.unavailable.items():
@@ -59,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         ctx.close()
         if results:
             info = machine_info()
+            info["load"] = f"{start_load[0]:.2f} at the start, {info['load'].split()[0]} at the end"
             log(f"results: {write_json(results, info)}")
             if not args.no_doc:
                 update_doc(results, info)

@@ -41,7 +41,9 @@ def machine_info() -> dict:
     except OSError:
         pass
     commit = _version(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+    load = os.getloadavg()
     return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "kernel": platform.release(),
+            "load": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
             "cpus": os.cpu_count(), "cpu": cpu, "commit": commit,
             "hull": _version([str(HULL_BIN), "version", "--format", "{{.Client.Version}}"]),
             "podman": _version(["podman", "--version"])}
@@ -103,7 +105,8 @@ def update_doc(measurements: list[Measurement], info: dict) -> None:
         *(_row(rows[k]) for k in rows),
         "",
         f"Last run: {info['date']} on {info['cpus']} x {info['cpu']}, Linux {info['kernel']}; "
-        f"Hull {info['hull']} at {info['commit']}; {info['podman']}.",
+        f"Hull {info['hull']} at {info['commit']}; {info['podman']}; "
+        f"1-minute load average {info.get('load', 'unknown')}.",
         "",
         *(f"- {rows[k]['title']}: " + "; ".join(rows[k]["notes"]) for k in rows if rows[k].get("notes")),
         END,
