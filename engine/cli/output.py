@@ -54,7 +54,11 @@ def format_spec(text: str | None, headers: Mapping[str, str] | None = None) -> A
 
 
 def _plain(obj: Any) -> Any:
-    """Dataclass rows become dicts for the template renderer and for JSON."""
+    """Record and dataclass rows become dicts for the template renderer and JSON."""
+    from engine.record import Record
+
+    if isinstance(obj, Record):
+        return obj.as_dict()
     if hasattr(obj, "__dataclass_fields__"):
         from dataclasses import asdict
 

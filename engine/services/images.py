@@ -13,7 +13,7 @@ prefix, then for a short name any image whose repository ends with that path
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+from engine.record import Factory, Record
 TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
 if TYPE_CHECKING:
     from typing import Any
@@ -27,8 +27,7 @@ PRUNE_FILTERS = ("label", "until", "dangling")
 
 
 # ---------------------------------------------------------------- results and options
-@dataclass
-class ImageSummary:
+class ImageSummary(Record):
     """One image as `images` lists it (names are full references)."""
 
     id: str  # sha256:<hex>
@@ -36,7 +35,7 @@ class ImageSummary:
     digest: str
     created: float  # Unix seconds
     size: int
-    labels: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = Factory(dict)
     containers: int = 0
     read_only: bool = False
 
@@ -50,26 +49,23 @@ class ImageSummary:
         return [f"{r}@{self.digest}" for r in repos] if self.digest else []
 
 
-@dataclass
-class ListOptions:
+class ListOptions(Record):
     all: bool = False
-    filters: dict[str, list[str]] = field(default_factory=dict)
+    filters: dict[str, list[str]] = Factory(dict)
     reference: str | None = None  # the optional IMAGE argument of `images`
     with_labels: bool = False  # read each config (JSON and templates need labels)
 
 
-@dataclass
-class RemoveOptions:
+class RemoveOptions(Record):
     force: bool = False
     all: bool = False
     ignore: bool = False
 
 
-@dataclass
-class RemoveReport:
-    untagged: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    errors: list[HullError] = field(default_factory=list)
+class RemoveReport(Record):
+    untagged: list[str] = Factory(list)
+    deleted: list[str] = Factory(list)
+    errors: list[HullError] = Factory(list)
 
     @property
     def exit_code(self) -> int:
@@ -83,10 +79,9 @@ class RemoveReport:
         return 125
 
 
-@dataclass
-class PruneOptions:
+class PruneOptions(Record):
     all: bool = False
-    filters: dict[str, list[str]] = field(default_factory=dict)
+    filters: dict[str, list[str]] = Factory(dict)
 
 
 # ---------------------------------------------------------------- lookup

@@ -15,7 +15,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from engine.record import Factory, Record
 from datetime import datetime, timezone
 TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
 if TYPE_CHECKING:
@@ -79,8 +79,7 @@ def parse_created(value: Any) -> datetime | None:
     return created if created.tzinfo else created.replace(tzinfo=timezone.utc)
 
 
-@dataclass
-class Image:
+class Image(Record):
     id: str
     names: list[str]
     digest: str
@@ -89,9 +88,9 @@ class Image:
     size: int
     created: datetime | None
     stored: datetime
-    digests: list[str] = field(default_factory=list)  # every manifest digest, `digest` first
-    _blobs: BlobStore | None = field(default=None, repr=False, compare=False)
-    _config: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+    digests: list[str] = Factory(list)  # every manifest digest, `digest` first
+    _blobs: BlobStore | None = None
+    _config: dict[str, Any] | None = None
 
     @property
     def config(self) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import sqlite3
 import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from engine.record import Record
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -42,8 +42,7 @@ _HEX_NAME = re.compile(r"^(?:[a-f0-9]{64}|[a-f0-9]{128})$")
 _COLUMNS = "chain_id, diff_id, parent, size, compressed_digest, created"
 
 
-@dataclass(frozen=True)
-class Layer:
+class Layer(Record):
     chain_id: str
     diff_id: str
     parent: str | None
