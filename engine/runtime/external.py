@@ -17,6 +17,7 @@ import select
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from engine.errors import CannotInvoke, CommandNotFound, ContainerNotFound, HullError, InvalidArgument
@@ -27,6 +28,41 @@ def _in_userns() -> bool:
     from engine.runtime.userns import in_user_namespace
 
     return in_user_namespace()
+
+
+def _children() -> set[int]:
+    """Our direct children, from /proc (this kernel has no /proc/<pid>/task/<tid>/children)."""
+    me = os.getpid()
+    out = set()
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(b")") + 2:].split()
+        if int(fields[1]) == me:
+            out.add(int(entry.name))
+    return out
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def _is_child(pid: int) -> bool:
+    """Whether pid is our child, alive or exited but not yet reaped (WNOWAIT: its status stays)."""
+    try:
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
+    return True
 
 
 class ExternalRuntime:
@@ -146,11 +182,13 @@ class ExternalRuntime:
         SYSCALLS.prctl(PR_SET_CHILD_SUBREAPER, 1)
         pid_path = Path(pid_file) if pid_file else self.root / f".{cid}.pid"
         console = stdio.on_console is not None
+        before = _children()
         code, text, master = self._run(["create", "--bundle", str(bundle), "--pid-file", str(pid_path), cid],
                                        stdio=stdio, console=console, cid=cid)
         if code != 0:
             if master is not None:
                 os.close(master)
+            self._reap_leftovers(before, keep=0)
             self._fail("create", cid, text)
         if master is not None and stdio.on_console is not None:
             stdio.on_console(master)
@@ -195,6 +233,8 @@ class ExternalRuntime:
         with os.fdopen(fd, "w") as f:
             json.dump(process, f)
         pid_path = Path(pid_file) if pid_file else Path(proc_name + ".pid")
+        before = _children()
+        pid = 0
         try:
             code, text, master = self._run(["exec", "--detach", "--process", proc_name, "--pid-file", str(pid_path), cid],
                                            stdio=stdio, console=stdio.on_console is not None, cid=cid)
@@ -204,11 +244,38 @@ class ExternalRuntime:
                 self._fail("exec", cid, text)
             if master is not None and stdio.on_console is not None:
                 stdio.on_console(master)
-            return int(pid_path.read_text().strip())
+            try:
+                pid = int(pid_path.read_text().strip())
+            except (OSError, ValueError):
+                raise HullError(f"{self.name}: exec {cid}: no pid file written") from None
+            if not _is_child(pid):
+                raise HullError(f"{self.name}: exec {cid}: process {pid} is not ours to wait for")
+            return pid
         finally:
+            # A failed exec leaves the runtime's forked child (already inside the container's
+            # pid namespace) reparented to us as a zombie; until it is reaped the container's
+            # init cannot be reaped either, so waiting for the container would hang.
+            self._reap_leftovers(before, keep=pid)
             os.unlink(proc_name)
             if pid_file is None:
                 pid_path.unlink(missing_ok=True)
+
+    def _reap_leftovers(self, before: set[int], keep: int, timeout: float = 2.0) -> None:
+        """Reap the runtime's own processes born since `before` (never `keep`, the user's process)."""
+        prefix = self.path.name[:15]
+        mine = [p for p in _children() - before - {keep} if _comm(p).startswith(prefix)]
+        deadline = time.monotonic() + timeout
+        while mine:
+            for p in list(mine):
+                try:
+                    done, _ = os.waitpid(p, os.WNOHANG)
+                except ChildProcessError:
+                    done = p
+                if done:
+                    mine.remove(p)
+            if not mine or time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
 
     def update(self, cid: str, resources: dict) -> None:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -4,6 +4,8 @@ hold for every runtime: crun and runc are the oracle for ours."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.integration.runtime_oci.bundle import PODMAN_CAPEFF
@@ -47,18 +49,24 @@ def test_seccomp_rule_with_its_own_errno(run_container):
 
 
 def test_symlinked_mount_destination_stays_in_the_rootfs(run_container):
-    # /data in the image points at a host path: the volume must land inside the rootfs.
-    vol = run_container.base / "vol"
+    # /data in the image points at a host path: the volume must land inside the rootfs, never on the host.
+    outside = Path("/tmp/outside-x")
+    assert not outside.exists()
     r = run_container(["sh", "-c", "ls /data; ls /tmp/outside-x"],
-                      symlinks={"/data": "/tmp/outside-x"},
+                      symlinks={"/data": str(outside)},
                       config={"extra_mounts": [{"destination": "/data", "type": "bind",
                                                 "source": str(run_container.base / "layers"),
                                                 "options": ["rbind", "ro"]}]})
+    assert not outside.exists(), r  # nothing made (so nothing mounted) at the symlink's host target
+    if run_container.runtime == "crun" and "error" in r:
+        # crun 1.8 resolves the destination with openat2(RESOLVE_IN_ROOT) and does not create
+        # the missing target through the symlink: it refuses, which is as safe.
+        assert "openat2 `data`: No such file or directory" in r["message"], r
+        return
     assert r["exit"] == 0, r
     listed = r["stdout"].split()
     assert "0" in listed and "1" in listed  # the bound directory, seen through the symlink
     assert "tmp/outside-x" in r["upper"]    # the mount point was made inside the container
-    assert not vol.exists()
 
 
 def test_terminal_is_the_containers_own_pty(run_container):
