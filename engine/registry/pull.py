@@ -40,6 +40,7 @@ from engine.registry import authfile
 from engine.registry.authfile import Credentials
 from engine.registry.client import RegistryClient
 from engine.registry.registries_conf import Endpoint, RegistriesConf, load_registries_conf
+from engine.store.topdir import mark_topdir
 
 if TYPE_CHECKING:
     from engine.store import Image, Store
@@ -218,6 +219,8 @@ def _pull_from(store: "Store", client: RegistryClient, repository: str, ref: Ref
         if i not in missing:
             report(PullEvent("blob", layers[i].digest, "exists", layers[i].size, layers[i].size))
 
+    # Each staged layer tree is an independent hierarchy: let ext4 spread them.
+    mark_topdir(store.cfg.tmp_dir)
     need_download = sum(layers[i].size for i in missing if not store.blobs.has(layers[i].digest))
     use_processes = need_download >= PROCESS_POOL_THRESHOLD and len(missing) > 1
     unpackers: cf.Executor

@@ -54,6 +54,7 @@ def test_pull_by_tag_stores_verified_image(registry, store):
     assert (top / "app" / "hello.txt").read_bytes() == b"hello from the top layer\n"
     assert (store.layers.diff_path(image.layers[0]) / "etc" / "os-release").exists()
     assert [store.layers.get(c).diff_id for c in image.layers] == raw.diff_ids
+    assert not [n for n in os.listdir(store.cfg.tmp_dir) if n.startswith("pull-")]  # staging renamed away
     done = {e.digest for e in events if e.kind == "blob" and e.status == "done"}
     assert done == {json.loads(raw.manifest)["layers"][i]["digest"] for i in range(2)}
     # second pull: nothing downloaded, nothing unpacked
