@@ -5,7 +5,9 @@ Started by engine/monitor/launch.py with the store paths in the environment
 directory that holds `engine` (-S: no site, so no site-packages and no .pth files;
 forked helpers add the launcher's full sys.path from _HULL_MONITOR_SYSPATH before they
 import the runtime or the store), and _HULL_MONITOR_FD: a socket on which it reports
-{"ready": pid} or {"error": ..., "kind": ..., "code": ...} once.  It detaches (double
+{"ready": pid} or {"error": ..., "kind": ..., "code": ...} once, after reading
+the launcher's first message on it: monitor.json parsed ({"config": {...}}, or {}
+to read the file).  It detaches (double
 fork, setsid) before anything else, so the launcher's wait() returns at once and
 killing the CLI never reaches it.
 """
@@ -40,7 +42,8 @@ def main(argv: list[str]) -> int:
     paths = ContainerPaths(os.environ["HULL_ROOT"], os.environ["HULL_RUNROOT"], cid)
     try:
         write_pid_file(paths.run("monitor.pid"), os.getpid())
-        cfg = MonitorConfig.from_dict(_load_config(paths.monitor_json))
+        doc = _received_config(sync)
+        cfg = MonitorConfig.from_dict(doc if doc is not None else _load_config(paths.monitor_json))
     except (OSError, ValueError, TypeError) as exc:
         _fail(sync, f"container monitor: reading {paths.monitor_json}: {exc}")
         return 1
@@ -55,6 +58,29 @@ def main(argv: list[str]) -> int:
         _fail(sync, f"container monitor: {exc}")
         return 1
     return 0
+
+
+def _received_config(sync) -> dict | None:
+    """monitor.json as the launcher sent it (the first message on the sync socket), or
+    None: then it is read from the file."""
+    if sync is None:
+        return None
+    from engine.monitor.process import unpack_msgs
+
+    buf = bytearray()
+    try:
+        sync.settimeout(10.0)
+        while not (msgs := unpack_msgs(buf)):
+            chunk = sync.recv(65536)
+            if not chunk:
+                return None
+            buf += chunk
+    except OSError:
+        return None
+    finally:
+        sync.settimeout(None)
+    doc = msgs[0].get("config")
+    return doc if isinstance(doc, dict) else None
 
 
 def _load_config(path: str) -> dict:

@@ -185,6 +185,36 @@ def record_exit(cid: str, name: str, image: str, runtime: str, code: int, finish
     return 0
 
 
+def finish_exit(cid: str, name: str, image: str, runtime: str, code: int, finished_at: float,
+                rm: bool) -> int:
+    """A final exit in one helper: runtime state gone, exit recorded with its `died`
+    event (unless a hull command read the exit file and recorded it first), then --rm
+    or the cleanup."""
+    add_helper_path()
+    try:
+        load_runtime(runtime).delete(cid, force=True)
+    except Exception:  # noqa: BLE001 - the runtime may have dropped it already
+        pass
+    recorded = False
+    try:
+        from engine.store.containers import ContainerState as S
+
+        _store().containers.transition(cid, S.EXITED, expect={S.CREATED, S.RUNNING, S.PAUSED, S.STOPPED},
+                                       exit_code=code, finished_at=finished_at, pid=0)
+        recorded = True
+    except Exception as exc:  # noqa: BLE001
+        kind = type(exc).__name__
+        if kind == "ContainerNotFound":
+            # No row: removed by `run --rm` (which recorded the exit first, and its
+            # userdata is gone), or a monitor started without a database row.
+            recorded = os.path.isdir(os.path.join(os.environ["HULL_ROOT"], "containers", cid, "userdata"))
+        elif kind != "Conflict":  # Conflict: a hull command read the exit file first
+            _warn("recording the exit")
+    if recorded:
+        emit(cid, name, image, "died", exit_code=code)
+    return after_exit(cid, rm)
+
+
 def after_exit(cid: str, rm: bool) -> int:
     """--rm: remove the container; else the services' cleanup (unmount...) if any."""
     add_helper_path()

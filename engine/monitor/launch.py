@@ -82,6 +82,7 @@ def start_monitor(cfg: EngineConfig, cid: str, *, attach: bool = False,
         raise errors.HullError(f"starting the container monitor: {exc.strerror}") from None
     finally:
         theirs.close()
+    _send_config(ours, paths.monitor_json)
     try:
         proc.wait(timeout=timeout)  # the first generation exits as soon as it has forked
         doc = _read_message(ours, timeout)
@@ -100,6 +101,26 @@ def start_monitor(cfg: EngineConfig, cid: str, *, attach: bool = False,
     return MonitorHandle(monitor_pid=rec[0] if rec else 0, pid=int(doc["ready"]),
                          started_at=float(doc.get("started_at") or time.time()),
                          attach_path=Path(paths.run("attach")))
+
+
+def _send_config(sock: socket.socket, path: str) -> None:
+    """monitor.json, parsed here (json is loaded already) and sent as the first
+    message: the monitor then needs no json and no parsing child of its own.
+    Unreadable: nothing is sent and the monitor reads the file itself (and reports)."""
+    import json
+
+    from engine.monitor.process import pack_msg
+
+    try:
+        with open(path, "rb") as fh:
+            doc = json.loads(fh.read())
+        data = pack_msg({"config": doc}) if isinstance(doc, dict) else b""
+    except (OSError, ValueError):
+        data = b""
+    try:
+        sock.sendall(data or pack_msg({}))
+    except OSError:
+        pass  # the monitor is gone already: its error file says why
 
 
 def _read_message(sock: socket.socket, timeout: float) -> dict | None:

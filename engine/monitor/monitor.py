@@ -3,7 +3,9 @@ restarts and healthchecks.
 
 Single-threaded (selectors + signal wakeup fd).  Runtime calls, database writes,
 events and --rm run in forked helpers (engine/monitor/hooks.py), one bookkeeping
-helper at a time so their effects keep their order.
+helper at a time so their effects keep their order.  An exit that no restart can
+follow reaches attached clients before any bookkeeping (the exit file is written
+first, and the services read it), then one helper records it and cleans up.
 """
 
 from __future__ import annotations
@@ -207,16 +209,17 @@ class Monitor:
         started_at = time.time()
         first = self.sync is not None
         self._notify({"ready": self.init_pid, "started_at": started_at})
-        cid, name, image, pid, count = self.cid, self.cfg.name, self.cfg.image, self.init_pid, self.restart_count
-        events = [] if first else ["restart", "start"]
-        monitor_pid = os.getpid()
+        if not first:  # the launcher records the first run itself (pid and monitor pid)
+            cid, name, image, pid, count = self.cid, self.cfg.name, self.cfg.image, self.init_pid, self.restart_count
+            monitor_pid = os.getpid()
 
-        def book() -> int:
-            from engine.monitor.hooks import record_started
+            def book() -> int:
+                from engine.monitor.hooks import record_started
 
-            return record_started(cid, name, image, pid, monitor_pid, started_at, count, events)
+                return record_started(cid, name, image, pid, monitor_pid, started_at, count,
+                                      ["restart", "start"])
 
-        self._book(book)
+            self._book(book)
         self._start_health()
 
     def _on_start_error(self, doc: dict) -> None:
@@ -289,6 +292,20 @@ class Monitor:
             self._final(code)
 
         self.last_code = code
+        if not self.force_restart and not should_restart(cfg.restart_policy, cfg.restart_max_retries, code,
+                                                         self.restart_count, False, cfg.rm):
+            # No restart whatever the DB says: attached clients get the exit code now
+            # and one helper does the bookkeeping (exit, event, cleanup or --rm) after.
+            self._finish_clients(code)
+            rm, finished_at = cfg.rm, finished_ns / 1e9
+
+            def book() -> int:
+                from engine.monitor.hooks import finish_exit
+
+                return finish_exit(cid, cfg.name, cfg.image, cfg.runtime, code, finished_at, rm)
+
+            self._book(book)
+            return
         self._book(_RecordExit(cid, cfg, code, finished_ns / 1e9, decided))
 
     def _final(self, code: int | None) -> None:
@@ -412,6 +429,8 @@ class Monitor:
                     del self.timers["attach_wait"]
                     self._finish_clients(self.pending_exit)
                 self._check_backpressure()
+            if client not in self.clients:
+                continue  # the exit frame waiting for it went out with the replay: done
             if self.finishing:
                 client.closing = True
             self._register(client.sock, R, ("client", client))

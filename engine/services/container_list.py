@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from engine.config import EngineConfig
 from engine.errors import ContainerNotFound, InvalidArgument
+from engine.record import Factory, Record
 from engine.services.common import open_store, rfc3339
 from engine.services.container_state import reconcile, status_word
 from engine.store.containers import Container, ContainerState
@@ -24,17 +24,15 @@ FILTERS = ("id", "name", "label", "status", "exited", "ancestor", "before", "sin
 STATUSES = ("created", "exited", "paused", "running", "unknown", "configured", "stopped", "removing")
 
 
-@dataclass
-class ListOptions:
+class ListOptions(Record):
     all: bool = False
     latest: bool = False
     last: int = -1
-    filters: dict[str, list[str]] = field(default_factory=dict)
+    filters: dict[str, list[str]] = Factory(dict)
     size: bool = False
 
 
-@dataclass
-class ContainerSummary:
+class ContainerSummary(Record):
     id: str
     names: list[str]
     image: str
@@ -48,14 +46,14 @@ class ContainerSummary:
     pid: int
     started_at: float
     finished_at: float
-    labels: dict[str, str] = field(default_factory=dict)
-    mounts: list[str] = field(default_factory=list)
+    labels: dict[str, str] = Factory(dict)
+    mounts: list[str] = Factory(list)
     pod: str = ""
     restarts: int = 0
     health: str = ""
     size_rw: int | None = None
     size_root_fs: int | None = None
-    ports: list[dict] = field(default_factory=list)
+    ports: list[dict] = Factory(list)
     auto_remove: bool = False
 
     @property

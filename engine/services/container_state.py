@@ -90,8 +90,14 @@ def read_exit_file(path: Path) -> tuple[int, float] | None:
 
 def reconcile(store: Any, container: Container) -> Container:
     """`container` as it really is (the row is updated when it was stale)."""
-    if not container.state.active or monitor_alive(store, container.id):
+    if not container.state.active:
         return container
+    monitor_up = monitor_alive(store, container.id)
+    if monitor_up:
+        # The monitor writes the exit file first and records the exit in the DB
+        # afterwards (in the background): without a restart policy the file is final.
+        if _may_restart(container) or not os.path.exists(exit_file(store, container.id)):
+            return container
     # The monitor may have finished cleanly between our read and its check: re-read.
     try:
         fresh = store.containers.get(container.id)
@@ -99,7 +105,7 @@ def reconcile(store: Any, container: Container) -> Container:
         return container
     if not fresh.state.active:
         return fresh
-    proc = container_process(store, fresh)
+    proc = None if monitor_up else container_process(store, fresh)
     if proc is not None:
         try:
             os.kill(proc[0], signal.SIGKILL)
@@ -108,6 +114,8 @@ def reconcile(store: Any, container: Container) -> Container:
     recorded = read_exit_file(exit_file(store, fresh.id))
     if recorded is not None and (not fresh.started_at or recorded[1] >= fresh.started_at - 1):
         code, finished = recorded
+    elif monitor_up:
+        return fresh  # an exit file of an earlier run: this one still runs
     else:
         code, finished = KILLED_EXIT_CODE, time.time()
     try:
@@ -124,6 +132,11 @@ def reconcile(store: Any, container: Container) -> Container:
 
     container_event(store.cfg, "died", fixed, exit_code=code)
     return fixed
+
+
+def _may_restart(c: Container) -> bool:
+    policy = ((c.options or {}).get("restart") or {}).get("name") or "no"
+    return policy != "no"
 
 
 def reconcile_all(store: Any, containers: list[Container]) -> list[Container]:

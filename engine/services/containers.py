@@ -163,10 +163,10 @@ def _copy_up_volumes(store: Any, c: Container, rootfs: Path) -> None:
 
 
 # ---------------------------------------------------------------- start
-def _launch(cfg: EngineConfig, store: Any, c: Container, attach: bool = False) -> None:
+def _launch(cfg: EngineConfig, store: Any, c: Container, attach: bool = False) -> Any:
     from engine.monitor.launch import start_monitor
 
-    start_monitor(cfg, c.id, attach=attach)
+    return start_monitor(cfg, c.id, attach=attach)
 
 
 def _start_one(cfg: EngineConfig, store: Any, c: Container, attach: bool = False) -> Container:
@@ -193,15 +193,17 @@ def _start_locked(cfg: EngineConfig, store: Any, c: Container, attach: bool = Fa
     store.containers.update(c.id, started_at=started, stopped_by_user=False, error="", oom_killed=False,
                             health="starting" if _has_healthcheck(c) else "")
     try:
-        _launch(cfg, store, c, attach)
+        handle = _launch(cfg, store, c, attach)
     except HullError as err:
         store.containers.update(c.id, error=str(err))
         raise
-    # The monitor records running (and maybe already exited, for a short command):
-    # move to running only when it has not recorded an end of this run yet.
+    # Running is recorded here, not by the monitor (one helper less per start); the
+    # monitor may have recorded the end of this run already (a short command): then
+    # the row stays as it left it.
     with store.db.transaction() as conn:
-        conn.execute("UPDATE containers SET state = 'running' WHERE id = ? AND state IN "
-                     "('created','configured','stopped','exited') AND finished_at < ?", (c.id, started))
+        conn.execute("UPDATE containers SET state = 'running', pid = ?, monitor_pid = ? WHERE id = ? AND "
+                     "state IN ('created','configured','stopped','exited','running') AND finished_at < ?",
+                     (handle.pid, handle.monitor_pid, c.id, started))
     fresh = store.containers.get(c.id)
     container_event(cfg, "start", fresh)
     return fresh
