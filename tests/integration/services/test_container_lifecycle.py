@@ -57,11 +57,15 @@ def test_stop_escalates_to_sigkill(root_engine):
 
 def test_stop_with_term_is_quick(root_engine):
     cfg, _ = root_engine
-    r = containers.create(cfg, _opts("sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"))
+    r = containers.create(cfg, _opts("sh", "-c", "trap 'exit 0' TERM; touch /ready; while true; do sleep 0.1; done"))
     containers.start(cfg, [r.id])
-    t0 = time.monotonic()
-    [c] = containers.stop(cfg, [r.id], timeout=10)
-    assert time.monotonic() - t0 < 5 and c.exit_code == 0  # the TERM handler ran, no KILL needed
+    # Stop only once the trap is set: before that, sh as PID 1 ignores TERM.
+    ready = cfg.containers_dir / r.id / "upper" / "ready"
+    deadline = time.monotonic() + 30
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [c] = containers.stop(cfg, [r.id], timeout=30)
+    assert c.exit_code == 0  # the TERM handler ran: a SIGKILL would have made it 137
     assert containers.inspect(cfg, [r.id])[0]["State"]["Status"] == "exited"
 
 
