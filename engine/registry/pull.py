@@ -51,6 +51,9 @@ DOWNLOAD_WORKERS = 4
 BLOB_ATTEMPTS = 3
 # Below this much compressed data, forking workers costs more than it saves.
 PROCESS_POOL_THRESHOLD = 8 * 1024 * 1024
+# Layers are independent trees: unpack them all at once even on 2 cores, since much
+# of the time is spent in the kernel creating files, not holding a CPU.
+MAX_UNPACKERS = 4
 
 
 @dataclass(frozen=True)
@@ -226,7 +229,7 @@ def _pull_from(store: "Store", client: RegistryClient, repository: str, ref: Ref
     unpackers: cf.Executor
     if use_processes:
         # fork now, before the download threads exist
-        unpackers = cf.ProcessPoolExecutor(min(len(missing), os.cpu_count() or 2), mp_context=multiprocessing.get_context("fork"))
+        unpackers = cf.ProcessPoolExecutor(min(len(missing), max(os.cpu_count() or 2, MAX_UNPACKERS)), mp_context=multiprocessing.get_context("fork"))
     else:
         unpackers = cf.ThreadPoolExecutor(2)
     downloads = cf.ThreadPoolExecutor(DOWNLOAD_WORKERS)
