@@ -28,6 +28,7 @@ from engine.services.container_state import (KILLED_EXIT_CODE, container_process
                                              monitor_pid_file, reconcile)
 from engine.services.events import container_event
 from engine.store.containers import Container, ContainerState
+from engine.services.removal import RemovalReport
 
 S = ContainerState
 DEFAULT_STOP_TIMEOUT = 10
@@ -388,21 +389,11 @@ class RmOptions:
     depend: bool = False
 
 
-@dataclass
-class RmReport:
-    removed: list[str] = field(default_factory=list)
-    errors: list[HullError] = field(default_factory=list)
+class RmReport(RemovalReport):
+    """Podman's rm: 1 no such container, 2 running/paused without --force, else 125."""
 
-    @property
-    def exit_code(self) -> int:
-        """Podman's rm: 1 no such container, 2 running/paused without --force, else 125."""
-        if not self.errors:
-            return 0
-        if all(isinstance(e, ContainerNotFound) for e in self.errors):
-            return 1
-        if any(isinstance(e, StateImproper) for e in self.errors):
-            return 2
-        return 125
+    NOT_FOUND = ContainerNotFound
+    IN_USE = (StateImproper,)
 
 
 def remove(cfg: EngineConfig, names: list[str], opts: RmOptions | None = None) -> RmReport:

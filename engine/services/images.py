@@ -70,13 +70,9 @@ class RemoveReport(Record):
     @property
     def exit_code(self) -> int:
         """Podman's rmi: 1 when an image was not found, 2 when one is in use."""
-        if not self.errors:
-            return 0
-        if any(isinstance(e, InUse) for e in self.errors):
-            return 2
-        if all(isinstance(e, ImageNotFound) for e in self.errors):
-            return 1
-        return 125
+        from engine.services.removal import removal_exit_code
+
+        return removal_exit_code(self.errors, ImageNotFound, (InUse,))
 
 
 class PruneOptions(Record):

@@ -10,6 +10,7 @@ from engine.config import EngineConfig
 from engine.errors import HullError, InvalidArgument, NotFound
 from engine.services.common import open_store, rfc3339
 from engine.services.events import emit
+from engine.services.removal import RemovalReport
 
 LIST_FILTERS = ("name", "id", "label")
 
@@ -22,16 +23,8 @@ class CreateOptions:
     replace: bool = False
 
 
-@dataclass
-class RemoveReport:
-    removed: list[str] = field(default_factory=list)
-    errors: list[HullError] = field(default_factory=list)
-
-    @property
-    def exit_code(self) -> int:
-        if not self.errors:
-            return 0
-        return 1 if all(isinstance(e, NotFound) for e in self.errors) else 125
+class RemoveReport(RemovalReport):
+    """Podman's secret rm: 1 no such secret, else 125."""
 
 
 def create(cfg: EngineConfig, name: str, data: bytes, opts: CreateOptions | None = None) -> str:

@@ -9,6 +9,7 @@ from engine.config import EngineConfig
 from engine.errors import HullError, InUse, InvalidArgument, VolumeNotFound
 from engine.services.common import enter_userns, open_store, rfc3339
 from engine.services.events import emit
+from engine.services.removal import RemovalReport
 
 LIST_FILTERS = ("name", "driver", "label", "label!", "dangling", "until", "opt", "scope", "anonymous")
 
@@ -22,21 +23,11 @@ class CreateOptions:
     ignore: bool = False  # --ignore: an existing volume is not an error
 
 
-@dataclass
-class RemoveReport:
-    removed: list[str] = field(default_factory=list)
-    errors: list[HullError] = field(default_factory=list)
+class RemoveReport(RemovalReport):
+    """Podman's volume rm: 1 no such volume, 2 in use, else 125."""
 
-    @property
-    def exit_code(self) -> int:
-        """Podman's volume rm: 1 no such volume, 2 in use, else 125."""
-        if not self.errors:
-            return 0
-        if all(isinstance(e, VolumeNotFound) for e in self.errors):
-            return 1
-        if any(isinstance(e, InUse) for e in self.errors):
-            return 2
-        return 125
+    NOT_FOUND = VolumeNotFound
+    IN_USE = (InUse,)
 
 
 def create(cfg: EngineConfig, opts: CreateOptions) -> str:
