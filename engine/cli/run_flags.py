@@ -12,7 +12,6 @@ by engine/spec/parse.py; this module only collects them.
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any, Sequence
 
 from engine.cli.parser import HullParser

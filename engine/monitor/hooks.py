@@ -263,7 +263,7 @@ def run_healthcheck(runtime: str, cid: str, spec_path: str, argv: list[str], tim
                                                                 "apparmorProfile", "selinuxLabel")}
         process.update(args=argv, terminal=False)
         process.setdefault("cwd", "/")
-        from engine.monitor.stdio import ContainerStdio, RuntimeStdio
+        from engine.monitor.stdio import RuntimeStdio
 
         try:
             from engine.runtime.base import Stdio

@@ -4,7 +4,6 @@ namespace, reading an image's config, parsing times."""
 from __future__ import annotations
 
 import json
-import os
 TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
 if TYPE_CHECKING:
     from typing import Any

@@ -21,7 +21,7 @@ from typing import Any
 from engine.config import EngineConfig
 from engine.errors import InvalidArgument
 from engine.oci import mediatypes as mt
-from engine.services.common import enter_userns, image_config, open_store
+from engine.services.common import enter_userns, image_config
 from engine.services.container_fs import lookup
 from engine.transports.changes import apply_changes
 

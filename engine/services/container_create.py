@@ -9,7 +9,6 @@ failure removes what was made, so a failed create leaves nothing behind.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path

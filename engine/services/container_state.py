@@ -199,5 +199,5 @@ def record_health(cfg: Any, cid: str, status: str, failing_streak: int, log: lis
     if status != before:
         from engine.services.events import container_event
 
-        container_event(cfg, f"health_status", c)
+        container_event(cfg, "health_status", c)
     return c
