@@ -4,10 +4,13 @@ The pipeline overlaps everything it can:
   downloads   a thread pool fetches the missing layer blobs concurrently into the
               content store (each verified against its digest and size while
               streaming, by BlobWriter);
-  unpacking   each blob is unpacked as soon as it is stored, into a private
-              staging directory, in a worker *process* pool (tar parsing holds
-              the GIL, so processes use both cores); the uncompressed stream's
-              diff ID must equal the config's rootfs.diff_ids[i];
+  unpacking   each blob is unpacked while it downloads (the worker reads the
+              ingest's temp file as it grows, engine/registry/follow.py), into a
+              private staging directory, in a worker *process* pool (tar parsing
+              holds the GIL, so processes use both cores); the result is kept only
+              if the attempt it followed is the one whose digest was verified and
+              committed (else the stored blob is unpacked again), and the
+              uncompressed stream's diff ID must equal the config's rootfs.diff_ids[i];
   recording   layers are created bottom-up with store.layers.create(); the
               populate step only renames the staged tree into place.
 Layers already present (by chain ID) are neither downloaded nor unpacked.
@@ -28,6 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +43,7 @@ from engine.oci.reference import Reference, candidates
 from engine.registry import authfile
 from engine.registry.authfile import Credentials
 from engine.registry.client import RegistryClient
+from engine.registry.follow import GrowingFile, StreamAborted
 from engine.registry.registries_conf import Endpoint, RegistriesConf, load_registries_conf
 from engine.store.topdir import mark_topdir
 
@@ -81,6 +86,24 @@ def _unpack_blob(apply_layer: ApplyLayer, blob_path: str, dest: str) -> tuple[st
     """Worker body (module level: it runs in a pool process)."""
     with open(blob_path, "rb") as fh:
         result = apply_layer(fh, Path(dest))
+    return result.diff_id, int(result.size)
+
+
+def _unpack_following(apply_layer: ApplyLayer, temp_path: str, final_path: str, size: int,
+                      dest: str) -> tuple[str, int]:
+    """Worker body: unpack a blob while it downloads (engine/registry/follow.py)."""
+    try:
+        fd = os.open(temp_path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        try:  # committed (renamed into place) before this worker got to it
+            fd = os.open(final_path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise StreamAborted("download abandoned") from None
+    reader = GrowingFile(fd, size)
+    try:
+        result = apply_layer(reader, Path(dest))
+    finally:
+        reader.close()
     return result.diff_id, int(result.size)
 
 
@@ -163,12 +186,15 @@ class _Puller:
         self.report(PullEvent("config", desc.digest, "done", desc.size, desc.size))
         return config
 
-    def download(self, index: int) -> str:
-        """Fetch layer blob `index` into the content store (retrying broken transfers)."""
+    def download(self, index: int, on_start: Callable[[int, Path], None] | None = None) -> tuple[str, int]:
+        """Fetch layer blob `index` into the content store (retrying broken transfers).
+
+        Returns the blob's path and the number of the attempt that stored it (0: it
+        was there already); `on_start(attempt, temp_path)` runs as each attempt begins."""
         desc = self.manifest.layers[index]
         if self.store.blobs.has(desc.digest):
             self.report(PullEvent("blob", desc.digest, "exists", desc.size, desc.size))
-            return str(self.store.blobs.path(desc.digest))
+            return str(self.store.blobs.path(desc.digest)), 0
         for attempt in range(1, BLOB_ATTEMPTS + 1):
             done = 0
 
@@ -179,6 +205,8 @@ class _Puller:
 
             try:
                 with self.store.blobs.ingest(desc.digest, desc.size) as writer:
+                    if on_start:
+                        on_start(attempt, writer.temp_path)
                     # The writer checks size and digest; no second hash here.
                     for chunk in self.client.iter_blob(self.repository, desc.digest, desc.size, progress, verify=False):
                         writer.write(chunk)
@@ -191,7 +219,7 @@ class _Puller:
                     raise
                 time.sleep(0.5 * attempt)
         self.report(PullEvent("blob", desc.digest, "done", desc.size, desc.size))
-        return str(self.store.blobs.path(desc.digest))
+        return str(self.store.blobs.path(desc.digest)), attempt
 
     def new_staging(self) -> Path:
         path = self.store.cfg.tmp_dir / f"{STAGING_PREFIX}{secrets.token_hex(8)}"
@@ -234,22 +262,51 @@ def _pull_from(store: "Store", client: RegistryClient, repository: str, ref: Ref
         unpackers = cf.ThreadPoolExecutor(2)
     downloads = cf.ThreadPoolExecutor(DOWNLOAD_WORKERS)
     try:
-        blob_futures = {i: downloads.submit(puller.download, i) for i in missing}
-        unpack_futures: dict[int, tuple[cf.Future, Path]] = {}
+        # Unpacking starts with each download's first attempt, reading the temp file
+        # as it grows; the result counts only if that attempt is the one committed.
+        followed: dict[int, tuple[int, cf.Future, Path]] = {}
 
-        def unpack_when_ready(i: int) -> None:
-            path = blob_futures[i].result()
+        def start_following(i: int, attempt: int, temp_path: Path) -> None:
+            if i in followed:
+                return  # a retry: the first attempt's unpacker ends on its own
             dest = puller.new_staging()
-            report(PullEvent("blob", layers[i].digest, "extracting", layers[i].size, layers[i].size))
-            unpack_futures[i] = (unpackers.submit(_unpack_blob, apply_layer, path, str(dest)), dest)
+            desc = layers[i]
+            fut = unpackers.submit(_unpack_following, apply_layer, str(temp_path),
+                                   str(store.blobs.path(desc.digest)), desc.size, str(dest))
+            followed[i] = (attempt, fut, dest)
 
-        # Submit unpacking in the order downloads finish: both pools stay busy.
-        pending = {blob_futures[i]: i for i in missing}
-        for fut in cf.as_completed(pending):
-            unpack_when_ready(pending[fut])
+        def unpack_stored(i: int, path: str) -> tuple[cf.Future, Path]:
+            dest = puller.new_staging()
+            return unpackers.submit(_unpack_blob, apply_layer, path, str(dest)), dest
+
+        blob_futures = {i: downloads.submit(puller.download, i, partial(start_following, i)) for i in missing}
+        stored: dict[int, tuple[cf.Future, Path]] = {}
+        # Blobs already in the store start unpacking as soon as that is known.
+        for fut in cf.as_completed(blob_futures.values()):
+            if not fut.exception() and fut.result()[1] == 0:
+                i = next(k for k, f in blob_futures.items() if f is fut)
+                stored[i] = unpack_stored(i, fut.result()[0])
         for i in missing:  # record bottom-up
-            fut, dest = unpack_futures[i]
-            diff_id, size = fut.result()
+            path, attempt = blob_futures[i].result()  # raises if the download failed
+            report(PullEvent("blob", layers[i].digest, "extracting", layers[i].size, layers[i].size))
+            if i in stored:
+                fut, dest = stored[i]
+                diff_id, size = fut.result()
+            else:
+                first, fut, dest = followed[i]
+                try:
+                    diff_id, size = fut.result()
+                    ok = first == attempt
+                except StreamAborted:
+                    ok = False
+                except Exception:
+                    if first == attempt:
+                        raise  # the verified bytes themselves are bad
+                    ok = False
+                if not ok:  # it followed an abandoned attempt: unpack the stored blob
+                    shutil.rmtree(dest, ignore_errors=True)
+                    fut, dest = unpack_stored(i, path)
+                    diff_id, size = fut.result()
             if diff_id != config.diff_ids[i]:
                 raise IntegrityError(
                     f"layer {layers[i].digest}: uncompressed digest {diff_id} does not match config diff_id {config.diff_ids[i]}")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import httpx
@@ -155,6 +157,7 @@ def test_corrupt_layer_diff_id_mismatch_is_refused(registry, store):
 
 PULL_SCRIPT = """
 import sys
+import tarfile
 sys.path.insert(0, {helpers!r})
 from registry_pull_helpers import apply_layer, make_cfg, open_store
 from pathlib import Path
@@ -259,3 +262,60 @@ def test_client_chunked_upload(registry):
                       chunk_size=64 * 1024)
         assert c.blob_exists("chunk/app", digest)
         assert c.read_blob("chunk/app", digest, 1 << 20) == blob
+
+
+class _BrokenBody(httpx.SyncByteStream):
+    """A response body that stops with a read error after `prefix`."""
+
+    def __init__(self, prefix: bytes) -> None:
+        self.prefix = prefix
+
+    def __iter__(self):
+        yield self.prefix
+        raise httpx.ReadError("connection reset (test)")
+
+
+class _BreakFirstRead(httpx.BaseTransport):
+    """Real HTTP, except each layer blob's first GET breaks halfway through."""
+
+    def __init__(self, digests: set[str]) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.digests = digests
+        self.broken: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        resp = self.inner.handle_request(request)
+        digest = request.url.path.rpartition("/")[2]
+        if request.method == "GET" and digest in self.digests and digest not in self.broken:
+            self.broken.append(digest)
+            body = resp.read()
+            resp.close()
+            return httpx.Response(200, stream=_BrokenBody(body[:len(body) // 2]), request=request)
+        return resp
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.mark.parametrize("size", ["small", "big"])  # thread pool / process pool unpackers
+def test_broken_transfer_retried_and_unpacked_from_the_verified_attempt(registry, store, size):
+    if size == "big":  # over PROCESS_POOL_THRESHOLD, incompressible
+        layers = [make_layer_tar({f"l{n}/blob": os.urandom(5 << 20), f"l{n}/small": b"x"}) for n in range(2)]
+    else:
+        layers = [BASE, TOP]
+    raw = push_raw_image(registry, f"flaky/{size}", "1", layers)
+    digests = {d["digest"] for d in json.loads(raw.manifest)["layers"]}
+    transport = _BreakFirstRead(digests)
+    image = pull(store, f"{registry.host}/flaky/{size}:1", transport=transport)
+    assert sorted(transport.broken) == sorted(digests)  # every layer's unpacker followed a dead attempt
+    assert image.id == raw.config_digest
+    assert [store.layers.get(c).diff_id for c in image.layers] == raw.diff_ids
+    if size == "big":
+        for n, chain in enumerate(image.layers):
+            with tarfile.open(fileobj=io.BytesIO(layers[n])) as tar:
+                want = tar.extractfile(f"l{n}/blob").read()
+            assert (store.layers.diff_path(chain) / f"l{n}" / "blob").read_bytes() == want
+    else:
+        assert (store.layers.diff_path(image.layers[1]) / "app" / "hello.txt").read_bytes() == \
+            b"hello from the top layer\n"
+    assert not [n for n in os.listdir(store.cfg.tmp_dir) if n.startswith(("pull-", "blob-"))]
