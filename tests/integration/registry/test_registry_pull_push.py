@@ -319,3 +319,34 @@ def test_broken_transfer_retried_and_unpacked_from_the_verified_attempt(registry
         assert (store.layers.diff_path(image.layers[1]) / "app" / "hello.txt").read_bytes() == \
             b"hello from the top layer\n"
     assert not [n for n in os.listdir(store.cfg.tmp_dir) if n.startswith(("pull-", "blob-"))]
+
+
+class _FlipLastByte(httpx.BaseTransport):
+    """Real HTTP, but every GET of `digest` returns its bytes with the last one changed."""
+
+    def __init__(self, digest: str) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.digest = digest
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        resp = self.inner.handle_request(request)
+        if request.method == "GET" and request.url.path.endswith("/" + self.digest):
+            body = bytearray(resp.read())
+            resp.close()
+            body[-1] ^= 0xFF
+            return httpx.Response(200, content=bytes(body), request=request)
+        return resp
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_layer_unpacked_while_downloading_is_discarded_on_digest_mismatch(registry, store):
+    raw = push_raw_image(registry, "tampered/app", "1", [BASE, TOP])
+    top = json.loads(raw.manifest)["layers"][1]["digest"]
+    with pytest.raises(IntegrityError, match="digest mismatch"):
+        pull(store, f"{registry.host}/tampered/app:1", transport=_FlipLastByte(top))
+    assert store.images.list() == []
+    assert not store.blobs.has(top)
+    assert not store.layers.exists(store.layers.chain_id(raw.diff_ids[0], raw.diff_ids[1]))
+    assert not [n for n in os.listdir(store.cfg.tmp_dir) if n.startswith(("pull-", "blob-"))]
