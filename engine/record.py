@@ -11,7 +11,8 @@ defaults), equality and repr over the public fields, and `as_dict()`.
         names: list[str] = Factory(list)
 
 Fields whose name starts with "_" take part in __init__ but not in ==, repr or
-as_dict (dataclass's compare=False/repr=False).  Use @dataclass elsewhere.
+as_dict (dataclass's compare=False/repr=False).  `class Pair(Record, frozen=True)`
+is read-only and hashable (dataclass's frozen=True).  Use @dataclass elsewhere.
 """
 
 from __future__ import annotations
@@ -34,8 +35,12 @@ class Record:
     _fields: tuple[str, ...] = ()
     _defaults: dict[str, Any] = {}
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, frozen: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if frozen:
+            cls.__setattr__ = _frozen_setattr  # type: ignore[method-assign,assignment]
+            cls.__delattr__ = _frozen_setattr  # type: ignore[method-assign,assignment]
+            cls.__hash__ = _frozen_hash  # type: ignore[method-assign,assignment]
         fields: list[str] = []
         defaults: dict[str, Any] = {}
         for klass in reversed(cls.__mro__):
@@ -53,8 +58,9 @@ class Record:
         fields = self._fields
         if len(args) > len(fields):
             raise TypeError(f"{type(self).__name__}() takes {len(fields)} arguments, {len(args)} given")
+        put = object.__setattr__  # also for frozen records
         for name, value in zip(fields, args):
-            setattr(self, name, value)
+            put(self, name, value)
         for name in fields[len(args):]:
             if name in kwargs:
                 value = kwargs.pop(name)
@@ -64,9 +70,15 @@ class Record:
                     value = value.make()
             else:
                 raise TypeError(f"{type(self).__name__}() missing argument {name!r}")
-            setattr(self, name, value)
+            put(self, name, value)
         if kwargs:
             raise TypeError(f"{type(self).__name__}() got unexpected arguments {sorted(kwargs)}")
+
+    def replace(self, **changes: Any) -> Any:
+        """A copy with `changes` (dataclasses.replace)."""
+        values = {n: getattr(self, n) for n in self._fields}
+        values.update(changes)
+        return type(self)(**values)
 
     def _public(self) -> list[str]:
         return [n for n in self._fields if not n.startswith("_")]
@@ -94,3 +106,11 @@ class Record:
     def __repr__(self) -> str:
         inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._public())
         return f"{type(self).__name__}({inner})"
+
+
+def _frozen_setattr(self: Record, name: str, *_value: Any) -> None:
+    raise AttributeError(f"cannot assign to field {name!r} of frozen {type(self).__name__}")
+
+
+def _frozen_hash(self: Record) -> int:
+    return hash(tuple(getattr(self, n) for n in self._public()))

@@ -85,10 +85,7 @@ def create_and_start(runtime: str, cid: str, bundle: str, pid_file: str, stdio, 
         if stdio.tty and hasattr(rs, "on_console"):
             # The runtime makes the pty inside the container (so `tty` names
             # /dev/pts/0 there) and hands us the master; ours is the fallback.
-            import dataclasses
-
-            if dataclasses.is_dataclass(rs):
-                rs = dataclasses.replace(rs, terminal_fd=None, on_console=consoles.append)
+            rs = rs.replace(terminal_fd=None, on_console=consoles.append)
         from pathlib import Path
 
         try:

@@ -8,18 +8,19 @@ process is (or becomes) its child and `os.waitpid(pid)` gives its exit status.
 
 from __future__ import annotations
 
-import shutil
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
 
 from engine.errors import InvalidArgument
+from engine.record import Record
+
+TYPE_CHECKING = False  # typing and dataclasses cost ~15 ms in the monitor's create helper
+if TYPE_CHECKING:
+    from typing import Callable, Protocol
 
 STATUSES = ("creating", "created", "running", "paused", "stopped")
 
 
-@dataclass(frozen=True)
-class Stdio:
+class Stdio(Record, frozen=True):
     """File descriptors the container's process gets as 0, 1, 2.
 
     With `terminal_fd` (a pty slave) the process gets a new session with that
@@ -35,36 +36,36 @@ class Stdio:
     on_console: Callable[[int], None] | None = None
 
 
-@dataclass(frozen=True)
-class RuntimeState:
+class RuntimeState(Record, frozen=True):
     status: str           # one of STATUSES
     pid: int              # host pid of the container's first process (0 when stopped)
     bundle: str = ""
 
 
-class OCIRuntime(Protocol):
-    name: str
+if TYPE_CHECKING:  # the contract, for readers and type checkers; nothing checks it at run time
+    class OCIRuntime(Protocol):
+        name: str
 
-    def create(self, cid: str, bundle: Path, stdio: Stdio, pid_file: Path | None = None) -> int:
-        """Create the container; its process waits for `start`. Returns its host pid."""
+        def create(self, cid: str, bundle: Path, stdio: Stdio, pid_file: Path | None = None) -> int:
+            """Create the container; its process waits for `start`. Returns its host pid."""
 
-    def start(self, cid: str) -> None: ...
+        def start(self, cid: str) -> None: ...
 
-    def state(self, cid: str) -> RuntimeState: ...
+        def state(self, cid: str) -> RuntimeState: ...
 
-    def kill(self, cid: str, signal: int, all: bool = False) -> None: ...
+        def kill(self, cid: str, signal: int, all: bool = False) -> None: ...
 
-    def delete(self, cid: str, force: bool = False) -> None: ...
+        def delete(self, cid: str, force: bool = False) -> None: ...
 
-    def pause(self, cid: str) -> None: ...
+        def pause(self, cid: str) -> None: ...
 
-    def resume(self, cid: str) -> None: ...
+        def resume(self, cid: str) -> None: ...
 
-    def exec(self, cid: str, process: dict, stdio: Stdio, pid_file: Path | None = None) -> int:
-        """Run `process` (an OCI process object) in the container; returns its host pid,
-        a child of the caller."""
+        def exec(self, cid: str, process: dict, stdio: Stdio, pid_file: Path | None = None) -> int:
+            """Run `process` (an OCI process object) in the container; returns its host pid,
+            a child of the caller."""
 
-    def update(self, cid: str, resources: dict) -> None: ...
+        def update(self, cid: str, resources: dict) -> None: ...
 
 
 def runtime_root(runroot: Path, name: str) -> Path:
@@ -83,6 +84,8 @@ def get_runtime(name_or_path: str | None = None, runroot: Path | None = None) ->
         from engine.runtime.builtin import BuiltinRuntime
 
         return BuiltinRuntime(runtime_root(runroot, "runtime"))
+    import shutil
+
     from engine.runtime.external import ExternalRuntime
 
     path = name if "/" in name else shutil.which(name)

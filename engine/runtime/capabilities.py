@@ -8,9 +8,9 @@ then set effective/permitted/inheritable with capset and raise the ambient ones.
 from __future__ import annotations
 
 import errno
-from dataclasses import dataclass
 
 from engine.errors import InvalidArgument, SyscallError
+from engine.record import Record
 
 NAMES = [
     "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
@@ -60,8 +60,7 @@ def names_of(bits: int) -> list[str]:
     return [name for i, name in enumerate(NAMES) if bits >> i & 1]
 
 
-@dataclass(frozen=True)
-class CapSets:
+class CapSets(Record, frozen=True):
     """The five sets of an OCI process as bit masks."""
 
     bounding: int

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 import pwd
-from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import HullError
+from engine.record import Record
 
 SUBUID_FILE = Path("/etc/subuid")
 SUBGID_FILE = Path("/etc/subgid")
@@ -27,14 +27,12 @@ class IDMapError(HullError):
     """/etc/subuid or /etc/subgid cannot be used as written."""
 
 
-@dataclass(frozen=True)
-class SubIDRange:
+class SubIDRange(Record, frozen=True):
     start: int
     count: int
 
 
-@dataclass(frozen=True)
-class IDMap:
+class IDMap(Record, frozen=True):
     """One line of /proc/PID/uid_map: `container_id host_id size`."""
 
     container_id: int
@@ -42,8 +40,7 @@ class IDMap:
     size: int
 
 
-@dataclass(frozen=True)
-class UserIDMaps:
+class UserIDMaps(Record, frozen=True):
     """Both maps of one user; `warning` is set when a map is single-id."""
 
     uid_maps: tuple[IDMap, ...]

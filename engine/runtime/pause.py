@@ -17,10 +17,10 @@ from __future__ import annotations
 import fcntl
 import os
 import signal
-from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import HullError
+from engine.record import Record
 from engine.runtime.idmap import UserIDMaps, format_proc_map, newidmap_args
 
 PID_FILE = "pause.pid"
@@ -33,8 +33,7 @@ class PauseError(HullError):
     """The pause process could not be created or used."""
 
 
-@dataclass(frozen=True)
-class PauseProcess:
+class PauseProcess(Record, frozen=True):
     pid: int
     starttime: int
 

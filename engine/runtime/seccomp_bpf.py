@@ -12,14 +12,17 @@ libseccomp would.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
-import platform
 import struct
 from pathlib import Path
 
 from engine.errors import SyscallError
+
+try:  # the builtin SHA-256: hashlib would load OpenSSL (~3 ms) for one short hash
+    from _sha256 import sha256
+except ImportError:  # another Python build
+    from hashlib import sha256
 
 # Key under which the compiled program rides along in the in-memory linux.seccomp
 # dict (never written back to config.json).
@@ -43,7 +46,7 @@ def _library_id() -> str:
 def cache_key(profile: dict) -> str:
     doc = {k: v for k, v in profile.items() if k != COMPILED}
     text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(f"{text}\0{_library_id()}\0{platform.machine()}".encode()).hexdigest()[:32]
+    return sha256(f"{text}\0{_library_id()}\0{os.uname().machine}".encode()).hexdigest()[:32]
 
 
 def compile_bpf(profile: dict, sc) -> bytes:

@@ -10,7 +10,6 @@ call's name and errno, read through cffi's `ffi.errno` right after the call
 from __future__ import annotations
 
 import os
-import platform
 from functools import cached_property
 
 from engine.errors import SyscallError
@@ -108,7 +107,7 @@ int seccomp_export_bpf(void *ctx, int fd);
 
 
 def _syscall_number(name: str) -> int:
-    machine = platform.machine()
+    machine = os.uname().machine  # platform.machine(), without importing platform
     index = {"x86_64": 0, "aarch64": 1}.get(machine)
     if index is None:
         raise SyscallError(name, 38, f"(unsupported architecture {machine})")

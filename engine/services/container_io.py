@@ -19,28 +19,43 @@ import os
 import select
 import signal
 import struct
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Iterator
 
 from engine.config import EngineConfig
 from engine.errors import CannotInvoke, CommandNotFound, Conflict, HullError, InvalidArgument, StorageError
+from engine.record import Factory, Record
 from engine.services.common import enter_userns
-from engine.services.container_fs import live_proc, lookup
 from engine.services.detach_keys import DEFAULT_DETACH_KEYS, DetachMatcher, parse_detach_keys
+
+
+# container_fs pulls in the cp machinery (tarfile, the archive package): imported on
+# first use, never on the attach path `run` and `start -a` take.
+def lookup(cfg: EngineConfig, name: str):
+    from engine.services.container_fs import lookup as _lookup
+
+    return _lookup(cfg, name)
+
+
+def live_proc(store: Any, container: Any):
+    from engine.services.container_fs import live_proc as _live_proc
+
+    return _live_proc(store, container)
 
 __all__ = ["ExecOptions", "exec_in_container", "AttachOptions", "AttachResult", "attach", "attach_socket",
            "LogOptions", "LogLine", "logs", "container_logs", "parse_detach_keys", "DEFAULT_DETACH_KEYS"]
 
 
 # -- exec ----------------------------------------------------------------------------------------
-@dataclass
-class ExecOptions:
+class ExecOptions(Record):
     cmd: list[str]
     interactive: bool = False
     tty: bool = False
     detach: bool = False
-    env: list[str] | dict[str, str] = field(default_factory=list)   # "K=V" (or "K": the host's value)
+    env: list[str] | dict[str, str] = Factory(list)   # "K=V" (or "K": the host's value)
     user: str | None = None
     workdir: str | None = None
     privileged: bool = False
@@ -296,8 +311,7 @@ def _write_all(fd: int, data: bytes) -> None:
 STDIN, STDOUT, STDERR, EXIT, STDIN_CLOSE, RESIZE, ERROR = 0, 1, 2, 3, 4, 5, 7
 
 
-@dataclass
-class AttachOptions:
+class AttachOptions(Record):
     stdin: bool = True
     stdout: bool = True
     stderr: bool = True
@@ -308,8 +322,7 @@ class AttachOptions:
     stderr_fd: int = 2
 
 
-@dataclass
-class AttachResult:
+class AttachResult(Record):
     exit_code: int | None          # None when detached (or the monitor went away without one)
     detached: bool = False
 
@@ -425,8 +438,7 @@ def _exit_code(payload: bytes) -> int:
 
 
 # -- logs ----------------------------------------------------------------------------------------
-@dataclass
-class LogOptions:
+class LogOptions(Record):
     follow: bool = False
     tail: int = -1                  # -1: all lines
     since: float | None = None      # Unix seconds
@@ -435,8 +447,7 @@ class LogOptions:
     names_prefix: bool | None = None  # container_logs: None = only with several containers
 
 
-@dataclass
-class LogLine:
+class LogLine(Record):
     id: str
     name: str
     time: float

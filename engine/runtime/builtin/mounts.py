@@ -12,10 +12,10 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass, field
 
 from engine.archive.inroot import InRoot
 from engine.errors import SyscallError
+from engine.record import Factory, Record
 from engine.runtime.syscalls import (MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY,
                                      MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE)
 
@@ -47,11 +47,10 @@ DEV_SYMLINKS = [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout"
                 ("stderr", "/proc/self/fd/2"), ("core", "/proc/kcore")]
 
 
-@dataclass
-class MountOptions:
+class MountOptions(Record):
     flags: int = 0
     propagation: int = 0
-    data: list[str] = field(default_factory=list)
+    data: list[str] = Factory(list)
     bind: bool = False
     recursive: bool = False
 

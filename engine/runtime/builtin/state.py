@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from engine.errors import ContainerNotFound, InvalidArgument, StorageError
+from engine.record import Record
 
-_CID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_ID_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_ID_CHARS = _ID_FIRST | frozenset("_.-")
 FIFO = "exec.fifo"
 
 
 def check_id(cid: str) -> str:
-    if not _CID.match(cid):
+    # ^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$ without `re` (not loaded in the monitor's helpers)
+    if not (isinstance(cid, str) and 0 < len(cid) <= 128 and cid[0] in _ID_FIRST
+            and all(c in _ID_CHARS for c in cid)):
         raise InvalidArgument(f"invalid container ID {cid!r}")
     return cid
 
@@ -45,8 +46,7 @@ def proc_state(pid: int) -> str:
         return "X"
 
 
-@dataclass
-class ContainerRecord:
+class ContainerRecord(Record):
     id: str
     pid: int
     start_time: str
@@ -84,7 +84,7 @@ class StateDir:
 
     def save(self, rec: ContainerRecord) -> None:
         tmp = self.path / ".state.json.tmp"
-        tmp.write_text(json.dumps(asdict(rec)))
+        tmp.write_text(json.dumps(rec.as_dict()))
         os.replace(tmp, self.path / "state.json")
 
     def status(self, rec: ContainerRecord) -> str:
@@ -103,4 +103,6 @@ class StateDir:
         return "running"
 
     def remove(self) -> None:
+        import shutil
+
         shutil.rmtree(self.path, ignore_errors=True)
