@@ -54,7 +54,9 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     if opts.detach and opts.rm and opts.restart.name not in ("no", ""):
         raise InvalidArgument('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"')
     cfg = ctx.config()
-    container = svc.run(cfg, opts, runtime=ctx.runtime, attach=not opts.detach)
+    warnings: list[str] = []
+    container = svc.run(cfg, opts, runtime=ctx.runtime, attach=not opts.detach, warnings=warnings)
+    print_warnings(warnings)
     if opts.detach:
         sys.stdout.write(container.id + "\n")
         sys.stdout.flush()

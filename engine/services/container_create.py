@@ -202,6 +202,92 @@ def _mounts_from(store: Any, text: str, taken: set[str]) -> list[Any]:
     return out
 
 
+OVERLAY_MOUNTS = "overlay-mounts"
+
+
+def _setup_overlay_mounts(store: Any, cid: str, mounts: list[Any],
+                          volume_sources: dict[str, str]) -> dict[str, list[str]]:
+    """-v SRC:DST:O: an overlay with SRC as its lower layer and a private upper dir under
+    the container's directory, emptied after every run (Podman: changes are thrown away)."""
+    from engine.runtime.overlay import escape_option_path
+
+    out: dict[str, list[str]] = {}
+    for i, m in enumerate(x for x in mounts if x.overlay):
+        lower = volume_sources.get(m.destination) if m.type == "volume" else m.source
+        if not lower or not os.path.isdir(lower):
+            raise InvalidArgument(f"{m.source or m.destination}: overlay mount (O) needs a directory as its source")
+        base = store.containers.dir(cid) / OVERLAY_MOUNTS / str(i)
+        (base / "upper").mkdir(parents=True, exist_ok=True)
+        (base / "work").mkdir(exist_ok=True)
+        out[m.destination] = ["lowerdir=" + escape_option_path(lower),
+                              "upperdir=" + escape_option_path(str(base / "upper")),
+                              "workdir=" + escape_option_path(str(base / "work")), "userxattr"]
+    return out
+
+
+def reset_overlay_mounts(store: Any, cid: str) -> None:
+    """Throw away what a run wrote into its :O overlays (the next run starts clean)."""
+    from engine.store.rmtree import remove_tree
+
+    top = store.containers.dir(cid) / OVERLAY_MOUNTS
+    try:
+        entries = list(top.iterdir())
+    except OSError:
+        return
+    for base in entries:
+        for sub in ("upper", "work"):
+            try:
+                remove_tree(base / sub)
+                (base / sub).mkdir()
+            except (OSError, HullError):
+                pass
+
+
+def _host_id(maps: list[dict] | None, cid: int) -> int:
+    """A container uid/gid as this process sees it (through the spec's own user
+    namespace maps, when the container has one)."""
+    if not maps:
+        return cid
+    for m in maps:
+        if m["containerID"] <= cid < m["containerID"] + m["size"]:
+            return m["hostID"] + cid - m["containerID"]
+    raise InvalidArgument(f"cannot chown to {cid}: not mapped in the container's user namespace")
+
+
+def _check_own_userns(spec: dict) -> None:
+    """A container user namespace must map our own uid and gid 0: the storage (rootfs,
+    userdata, volumes) is theirs, 0700, and image layers are not chowned per mapping yet."""
+    linux = spec.get("linux") or {}
+    for key, what in (("uidMappings", "uid"), ("gidMappings", "gid")):
+        maps = linux.get(key)
+        if maps and not any(m["hostID"] <= 0 < m["hostID"] + m["size"] for m in maps):
+            raise InvalidArgument(f"user namespace mappings that leave out {what} 0 of the storage owner "
+                                  "(--uidmap/--gidmap/--userns=auto) are not supported yet")
+
+
+def _chown_sources(spec: dict, mounts: list[Any], volume_sources: dict[str, str]) -> None:
+    """-v SRC:DST:U: SRC (recursively, never following links) owned by the container's user."""
+    wanted = [m for m in mounts if m.chown and m.type in ("bind", "volume")]
+    if not wanted:
+        return
+    user = spec["process"]["user"]
+    linux = spec.get("linux") or {}
+    uid = _host_id(linux.get("uidMappings"), int(user.get("uid", 0)))
+    gid = _host_id(linux.get("gidMappings"), int(user.get("gid", 0)))
+    for m in wanted:
+        top = volume_sources.get(m.destination) if m.type == "volume" else m.source
+        if not top:
+            continue
+        try:
+            os.chown(top, uid, gid, follow_symlinks=False)
+            if os.path.isdir(top) and not os.path.islink(top):
+                for _, dirs, files, dfd in os.fwalk(top, follow_symlinks=False):
+                    for name in dirs + files:
+                        os.chown(name, uid, gid, dir_fd=dfd, follow_symlinks=False)
+        except OSError as exc:
+            raise StorageError(f"chown {top} to {uid}:{gid} (U): {(exc.strerror or str(exc)).lower()}") from None
+
+
 def _setup_secrets(store: Any, cid: str, opts: Any) -> tuple[dict[str, str], dict[str, str]]:
     """({secret name: 0400-ish copy in userdata} for type=mount, {name: value} for type=env)."""
     paths: dict[str, str] = {}
@@ -233,16 +319,44 @@ def _setup_secrets(store: Any, cid: str, opts: Any) -> tuple[dict[str, str], dic
 
 
 # ---------------------------------------------------------------- create
-def _check_cidfile(path: str) -> None:
-    if path and os.path.exists(path):
-        raise Conflict(f"container id file exists. Ensure another container is not using it or delete {path}")
+def _open_cidfile(path: str) -> int | None:
+    """Podman creates the cidfile before the container: a path that exists or cannot be
+    written fails the create with nothing made."""
+    if not path:
+        return None
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    except FileExistsError:
+        raise Conflict(f"container id file exists. Ensure another container is not using it or delete {path}") from None
+    except OSError as exc:
+        raise StorageError(f"opening cidfile: open {path}: {(exc.strerror or str(exc)).lower()}") from None
 
 
 def create(cfg: EngineConfig, opts: Any, *, runtime: str | None = None, pull_options: Any = None) -> CreateResult:
     """Create a container from `opts` (engine.spec.options.ContainerOptions)."""
     enter_userns(cfg)
     store = open_store(cfg)
-    _check_cidfile(opts.cidfile)
+    cid_fd = _open_cidfile(opts.cidfile)
+    try:
+        result = _create(cfg, store, opts, runtime, pull_options)
+        if cid_fd is not None:
+            os.write(cid_fd, result.id.encode())
+    except BaseException:
+        if cid_fd is not None:
+            os.close(cid_fd)
+            cid_fd = None
+            try:
+                os.unlink(opts.cidfile)
+            except OSError:
+                pass
+        raise
+    finally:
+        if cid_fd is not None:
+            os.close(cid_fd)
+    return result
+
+
+def _create(cfg: EngineConfig, store: Any, opts: Any, runtime: str | None, pull_options: Any) -> CreateResult:
     image, image_name = resolve_image(cfg, store, opts.image, opts.pull, pull_options)
     if opts.replace and opts.name and store.containers.exists(opts.name):
         from engine.services.containers import RmOptions, remove
@@ -267,11 +381,6 @@ def create(cfg: EngineConfig, opts: Any, *, runtime: str | None = None, pull_opt
     from engine.services.events import container_event
 
     container_event(cfg, "create", store.containers.get(cid))
-    if opts.cidfile:
-        try:
-            _write(Path(opts.cidfile), cid, 0o644)
-        except OSError as exc:
-            raise StorageError(f"writing cidfile {opts.cidfile}: {exc.strerror}") from None
     return result
 
 
@@ -296,8 +405,11 @@ def _prepare(cfg: EngineConfig, store: Any, container: Any, image: Any, config: 
     import dataclasses
 
     run_opts = dataclasses.replace(opts, mounts=mounts)
-    warnings = write_bundle(cfg, store, container, config, run_opts, volume_sources=volume_sources,
-                            secret_paths=secret_paths, secret_env=secret_env)
+    overlays = _setup_overlay_mounts(store, cid, mounts, volume_sources)
+    spec, warnings = write_bundle(cfg, store, container, config, run_opts, volume_sources=volume_sources,
+                                  secret_paths=secret_paths, secret_env=secret_env, overlay_options=overlays)
+    _check_own_userns(spec)
+    _chown_sources(spec, mounts, volume_sources)
     cs.transition(cid, ContainerState.CREATED, spec_path=str(userdata / "config.json"),
                   options=_with_mounts(opts, mounts))
     return CreateResult(cid, container.name, warnings)

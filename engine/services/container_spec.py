@@ -43,7 +43,8 @@ def containerenv(cfg: EngineConfig, container: Any, image_id: str) -> str:
 
 
 def spec_context(cfg: EngineConfig, store: Any, container: Any, opts: Any, volume_sources: dict[str, str],
-                 secret_paths: dict[str, str], secret_env: dict[str, str]) -> Any:
+                 secret_paths: dict[str, str], secret_env: dict[str, str],
+                 overlay_options: dict[str, list[str]] | None = None) -> Any:
     from engine.spec.generate import SpecContext
 
     cs = store.containers
@@ -60,25 +61,51 @@ def spec_context(cfg: EngineConfig, store: Any, container: Any, opts: Any, volum
         resolv_conf_path=str(userdata / "resolv.conf"),
         containerenv_path=str(userdata / ".containerenv"),
         volume_sources=dict(volume_sources),
+        overlay_options=dict(overlay_options or {}),
         secret_paths=dict(secret_paths),
         secret_env=dict(secret_env),
         init_path=opts.init_path or shutil.which("catatonit") or "/usr/libexec/podman/catatonit",
-        cgroups_available=not cfg.rootless,
+        cgroups_available=cgroups_usable(cfg, container.runtime),
     )
+
+
+def cgroups_usable(cfg: EngineConfig, runtime: str) -> bool:
+    """Can this container's runtime apply cgroup limits here?  Rootless: no delegated
+    cgroup on these hosts.  As root the built-in runtime needs cgroup v2 controllers in
+    our own cgroup (a hybrid host has none there); runc can use v1, and crun too where
+    the v2 hierarchy has no controllers (else it runs without cgroups)."""
+    if cfg.rootless:
+        return False
+    if runtime not in ("", "builtin", "hull"):
+        from engine.runtime.external import cgroups_usable
+
+        return cgroups_usable(os.path.basename(runtime))
+    from engine.runtime.builtin.cgroups import own_cgroup, v2_mount
+
+    mount, own = v2_mount(), own_cgroup()
+    if mount is None or own is None:
+        return False
+    try:
+        controllers = (mount / own.lstrip("/") / "cgroup.controllers").read_text().split()
+    except OSError:
+        return False
+    return {"memory", "cpu", "pids"} <= set(controllers)
 
 
 def write_bundle(cfg: EngineConfig, store: Any, container: Any, image_config: dict, opts: Any, *,
                  volume_sources: dict[str, str], secret_paths: dict[str, str],
-                 secret_env: dict[str, str]) -> list[str]:
-    """config.json and monitor.json; returns warnings (limits this host cannot apply...)."""
+                 secret_env: dict[str, str], overlay_options: dict[str, list[str]] | None = None,
+                 ) -> tuple[dict, list[str]]:
+    """config.json and monitor.json; returns the spec and warnings (limits this host
+    cannot apply...)."""
     from engine.spec.generate import build_spec
 
     userdata = store.containers.userdata(container.id)
-    ctx = spec_context(cfg, store, container, opts, volume_sources, secret_paths, secret_env)
+    ctx = spec_context(cfg, store, container, opts, volume_sources, secret_paths, secret_env, overlay_options)
     spec = build_spec(image_config, opts, ctx)
     _write_json(userdata / "config.json", spec)
     write_monitor_config(cfg, store, container, opts)
-    return list(ctx.warnings)
+    return spec, list(ctx.warnings)
 
 
 def monitor_config(cfg: EngineConfig, store: Any, container: Any, opts: Any) -> Any:

@@ -230,10 +230,12 @@ def attach_path(cfg: EngineConfig, cid: str) -> Path:
 
 
 def run(cfg: EngineConfig, opts: Any, *, runtime: str | None = None, pull_options: Any = None,
-        attach: bool = False) -> Container:
+        attach: bool = False, warnings: list[str] | None = None) -> Container:
     """create + start; attaching and waiting are the caller's (engine/services/container_io.py).
-    `attach` as for start()."""
+    `attach` as for start(); create's warnings are appended to `warnings`."""
     result = create(cfg, opts, runtime=runtime, pull_options=pull_options)
+    if warnings is not None:
+        warnings.extend(result.warnings)
     store = open_store(cfg)
     try:
         return _start_one(cfg, store, store.containers.get(result.id), attach)
@@ -489,6 +491,10 @@ def cleanup_after_exit(cfg: EngineConfig, cid: str) -> None:
             c = store.containers.get(cid)
             if not c.state.active and c.state != S.REMOVING and not c.mounted:
                 unmount_rootfs(store, c)
+            if not c.state.active:
+                from engine.services.container_create import reset_overlay_mounts
+
+                reset_overlay_mounts(store, cid)
     except (ContainerNotFound, HullError):
         return
     container_event(cfg, "cleanup", c)

@@ -55,6 +55,7 @@ class SpecContext:
     cgroup_mount: bool = True                     # mount /sys/fs/cgroup (ro) as Podman
     cgroups_path: str | None = None
     accounts: ImageAccounts | None = None         # preloaded passwd/group (tests)
+    host_capabilities: frozenset[str] | None = None   # our bounding set (None: read it)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -107,17 +108,38 @@ def merged_env(image_config: dict, opts: ContainerOptions, ctx: SpecContext,
     return env
 
 
-def _capabilities(opts: ContainerOptions, uid: int) -> dict:
+def host_bounding() -> frozenset[str]:
+    """Capabilities in this process's bounding set: --privileged and --cap-add=ALL
+    can give no more (a container engine run with some dropped, as here, would
+    otherwise fail in capset)."""
+    from engine.runtime.capabilities import NAMES
+
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("CapBnd:"):
+                    mask = int(line.split()[1], 16)
+                    return frozenset(name for i, name in enumerate(NAMES) if mask >> i & 1)
+    except (OSError, ValueError):
+        pass
+    return frozenset(CAPABILITIES)
+
+
+def _capabilities(opts: ContainerOptions, uid: int, ctx: SpecContext) -> dict:
+    everything = list(CAPABILITIES)
+    if opts.privileged or "ALL" in opts.cap_add:
+        held = host_bounding() if ctx.host_capabilities is None else ctx.host_capabilities
+        everything = [c for c in CAPABILITIES if c in held]
     if opts.privileged:
-        base = list(CAPABILITIES)
+        base = everything
     else:
         base = list(defaults.DEFAULT_CAPABILITIES)
     adds = [c for c in opts.cap_add]
     drops = [c for c in opts.cap_drop]
     if "ALL" in drops:
-        caps = [c for c in CAPABILITIES if c in adds] if "ALL" not in adds else list(CAPABILITIES)
+        caps = [c for c in CAPABILITIES if c in adds] if "ALL" not in adds else everything
     elif "ALL" in adds:
-        caps = [c for c in CAPABILITIES if c not in drops]
+        caps = [c for c in everything if c not in drops]
     else:
         caps = [c for c in CAPABILITIES if (c in base or c in adds) and c not in drops]
     if uid == 0:
@@ -291,6 +313,8 @@ def userns_maps(opts: ContainerOptions, ctx: SpecContext) -> tuple[list[dict], l
     if opts.uidmap or opts.gidmap:
         uids = opts.uidmap or opts.gidmap
         gids = opts.gidmap or opts.uidmap
+        if ctx.rootless:  # our namespace maps 0 and 1.. from two host ranges
+            uids, gids = _split_at(uids, 1), _split_at(gids, 1)
         return dump(uids), dump(gids)
     mode, _, extra = opts.userns.partition(":")
     if mode in ("", "host"):
@@ -314,6 +338,20 @@ def userns_maps(opts: ContainerOptions, ctx: SpecContext) -> tuple[list[dict], l
             raise InvalidArgument(f"--userns={mode} needs a subordinate id range (/etc/subuid)")
         return dump([IDMapping(0, 1, usize)]), dump([IDMapping(0, 1, gsize)])
     raise InvalidArgument(f"unrecognized namespace mode {opts.userns} passed")
+
+
+def _split_at(maps: list[IDMapping], boundary: int) -> list[IDMapping]:
+    """Each extent of a child map must fall in one extent of its parent's map: split
+    those that cross `boundary` (a host id where the parent's extents meet)."""
+    out = []
+    for m in maps:
+        if m.host_id < boundary < m.host_id + m.size:
+            head = boundary - m.host_id
+            out += [IDMapping(m.container_id, m.host_id, head),
+                    IDMapping(m.container_id + head, boundary, m.size - head)]
+        else:
+            out.append(m)
+    return out
 
 
 def _keep_id(intermediate: int, size: int) -> list[IDMapping]:
@@ -364,7 +402,7 @@ def build_spec(image_config: dict, opts: ContainerOptions, ctx: SpecContext) -> 
         "args": args,
         "env": [f"{k}={v}" for k, v in env.items()],
         "cwd": workdir,
-        "capabilities": _capabilities(opts, user.uid),
+        "capabilities": _capabilities(opts, user.uid, ctx),
         "rlimits": _rlimits(opts, ctx),
         "noNewPrivileges": bool(opts.security.no_new_privileges),
     }
@@ -506,7 +544,9 @@ def _resources(opts: ContainerOptions, ctx: SpecContext, dev_rules: list[dict]) 
         cpu["mems"] = r.cpuset_mems
     limits = bool(memory or cpu or (r.pids_limit is not None and r.pids_limit > 0))
     if limits and not ctx.cgroups_available:
-        ctx.warnings.append("Resource limits are not supported and ignored on cgroups V1 rootless systems")
+        ctx.warnings.append("Resource limits are not supported and ignored on cgroups V1 rootless systems"
+                            if ctx.rootless else "Resource limits are not supported and ignored: the built-in "
+                            "runtime needs cgroup v2 controllers here (--runtime runc can use v1)")
     elif limits:
         if memory:
             out["memory"] = memory

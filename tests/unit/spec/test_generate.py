@@ -20,6 +20,7 @@ IMAGE = {"config": {"Env": ["PATH=/usr/bin:/bin", "IMG=1"], "Cmd": ["sh"], "Work
 
 
 def build(opts=None, image=IMAGE, **ctx_kw):
+    ctx_kw.setdefault("host_capabilities", frozenset(parse.CAPABILITIES))  # not this host's bounding set
     ctx = SpecContext(container_id=CID, rootfs="/run/hull/rootfs", accounts=ACCOUNTS, **ctx_kw)
     spec = build_spec(image, opts or ContainerOptions(image="busybox"), ctx)
     assert schema_errors(spec) == []
@@ -151,6 +152,14 @@ def test_privileged():
     assert "seccomp" not in spec["linux"]
     assert "rw" in mount(spec, "/sys")["options"]
     assert spec["annotations"]["io.podman.annotations.privileged"] == "TRUE"
+
+
+def test_privileged_and_cap_add_all_stay_within_our_bounding_set():
+    held = frozenset(parse.CAPABILITIES) - {"CAP_SYS_RESOURCE"}
+    for opts in (ContainerOptions(privileged=True), ContainerOptions(cap_add=["ALL"])):
+        caps = build(opts, host_capabilities=held)["process"]["capabilities"]
+        assert "CAP_SYS_RESOURCE" not in caps["bounding"]
+        assert len(caps["bounding"]) == len(parse.CAPABILITIES) - 1
 
 
 # ------------------------------------------------------------------ security
@@ -422,3 +431,13 @@ def test_everything_at_once_validates():
         sysctls={"kernel.shmmax": "100"}, uidmap=[IDMapping(0, 100000, 65536)],
         device_cgroup_rules=["a *:* rwm"], annotations={"k": "v"})
     build(opts, hosts_path="/h", resolv_conf_path="/r", hostname_path="/n", containerenv_path="/c")
+
+
+def test_rootless_uidmap_split_where_our_namespace_ranges_meet():
+    from engine.spec.options import IDMapping
+
+    opts = ContainerOptions(uidmap=[IDMapping(0, 0, 3000)])
+    linux = build(opts, rootless=True)["linux"]
+    want = [{"containerID": 0, "hostID": 0, "size": 1}, {"containerID": 1, "hostID": 1, "size": 2999}]
+    assert linux["uidMappings"] == linux["gidMappings"] == want
+    assert build(opts)["linux"]["uidMappings"] == [{"containerID": 0, "hostID": 0, "size": 3000}]
