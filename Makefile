@@ -12,17 +12,18 @@ HOST ?= 127.0.0.1
 PORT ?= 8470
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test bench system-deps venv clean
+.PHONY: run test bench bytecode system-deps venv clean
 
 run: venv
 	$(PY) manage.py runconsole --host $(HOST) --port $(PORT)
 
-test: venv
+test: venv bytecode
 	.ci/prepare-host
 	.ci/setup-test-user
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup tests
 
-bench: venv
+bench: venv bytecode
+	.ci/prepare-host
 	.ci/setup-system-deps --bench
 	$(PY) -m bench
 
@@ -40,6 +41,12 @@ $(STAMP_PY): pyproject.toml
 	$(PY) -m engine.cli.launcher $(VENV)/bin/hull
 	chmod -R a+rX $(VENV)
 	touch $@
+
+# Compiled once as the owner of the checkout: the rootless test user cannot write
+# __pycache__ here, and without .pyc files it would recompile on every command.
+bytecode:
+	$(PY) -m compileall -q engine console bench tests
+	chmod -R a+rX engine console bench tests
 
 clean:
 	rm -rf $(VENV) .pytest_cache
