@@ -5,8 +5,12 @@ the runtime as its own 0, 1, 2 (it passes them on), so its error messages are
 read from a `--log` file instead.  With a terminal, the runtime makes the pty
 inside the container and sends the master over `--console-socket` (SCM_RIGHTS);
 we hand it to `Stdio.on_console`.  No threads: the console socket is polled
-while the runtime runs.  Host quirks: crun needs `--cgroup-manager=disabled`
-here (hybrid cgroups), runc inside Hull's user namespace needs `--rootless true`.
+while the runtime runs.  Host quirks: crun refuses a hybrid host whose v2
+hierarchy has controllers, so it runs with `--cgroup-manager=disabled` there and
+rootless (no delegated cgroup), with cgroupfs as root otherwise (limits and the
+freezer work, as with runc); runc inside Hull's user namespace needs
+`--rootless true`.  Where the runtime has no cgroup, pause falls back to SIGSTOP
+of the container's pid namespace (as the built-in runtime does).
 """
 
 from __future__ import annotations
@@ -28,6 +32,32 @@ def _in_userns() -> bool:
     from engine.runtime.userns import in_user_namespace
 
     return in_user_namespace()
+
+
+def crun_cgroup_manager() -> str:
+    """cgroupfs as root where crun accepts the host's cgroup layout, else disabled."""
+    if os.geteuid() != 0 or _in_userns():
+        return "disabled"
+    try:
+        with open("/sys/fs/cgroup/unified/cgroup.controllers") as f:
+            if f.read().split():
+                return "disabled"  # hybrid with v2 controllers: "cgroups in hybrid mode not supported"
+    except OSError:
+        pass
+    return "cgroupfs"
+
+
+def cgroups_usable(name: str) -> bool:
+    """Whether the runtime `name` applies cgroup limits here (the caller checked rootless)."""
+    if name.startswith("crun"):
+        return crun_cgroup_manager() == "cgroupfs"
+    return True
+
+
+def _no_cgroup(text: str) -> bool:
+    """The runtime's refusal to pause a container it made no cgroup for."""
+    low = text.lower()
+    return "without a cgroup" in low or "cgroups not configured" in low
 
 
 def _children() -> set[int]:
@@ -75,7 +105,7 @@ class ExternalRuntime:
     def _global(self) -> list[str]:
         argv = [str(self.path), "--root", str(self.root)]
         if self.name.startswith("crun"):
-            argv.append("--cgroup-manager=disabled")
+            argv.append(f"--cgroup-manager={crun_cgroup_manager()}")
         elif self.name.startswith("runc") and _in_userns():
             argv += ["--rootless", "true"]
         return argv
@@ -162,7 +192,8 @@ class ExternalRuntime:
         low = text.lower()
         if "not found in $path" in low or "no such file or directory" in low and "exec" in low:
             raise CommandNotFound(f"{self.name}: {text}: OCI runtime attempted to invoke a command that was not found")
-        if "permission denied" in low and ("exec" in low or "executable" in low):
+        # crun says "open executable: Operation not permitted" for a directory; Podman maps both to 126
+        if ("permission denied" in low or "operation not permitted" in low) and "exec" in low:
             raise CannotInvoke(f"{self.name}: {text}: OCI permission denied")
         if "does not exist" in low or "not found" in low and "container" in low:
             raise ContainerNotFound(f"{self.name}: {what} {cid}: {text}")
@@ -207,6 +238,8 @@ class ExternalRuntime:
         out = subprocess.run(self._global() + ["state", cid], capture_output=True, text=True)
         doc = json.loads(out.stdout)
         status = doc.get("status", "stopped")
+        if status == "running" and self._signal_paused(cid).exists():
+            status = "paused"
         return RuntimeState(status=status, pid=int(doc.get("pid") or 0) if status != "stopped" else 0,
                             bundle=doc.get("bundle", ""))
 
@@ -215,12 +248,37 @@ class ExternalRuntime:
 
     def delete(self, cid: str, force: bool = False) -> None:
         self._simple("delete", cid, ["delete"] + (["--force"] if force else []) + [cid])
+        self._signal_paused(cid).unlink(missing_ok=True)
+
+    def _signal_paused(self, cid: str) -> Path:
+        """Marker of a pause done by SIGSTOP (holds the init pid): the runtime knows nothing of it."""
+        return self.root / f".sigstopped-{cid}"
 
     def pause(self, cid: str) -> None:
-        self._simple("pause", cid, ["pause", cid])
+        from engine.runtime.signal_pause import stop_all
+
+        code, text, _ = self._run(["pause", cid], cid=cid)
+        if code == 0:
+            return
+        if not _no_cgroup(text):
+            self._fail("pause", cid, text)
+        st = self.state(cid)
+        if st.status != "running" or not st.pid:
+            raise HullError(f"{self.name}: pause {cid}: container is {st.status}")
+        self._signal_paused(cid).write_text(str(st.pid))
+        stop_all(st.pid)
 
     def resume(self, cid: str) -> None:
-        self._simple("resume", cid, ["resume", cid])
+        from engine.runtime.signal_pause import continue_all
+
+        marker = self._signal_paused(cid)
+        try:
+            pid = int(marker.read_text().strip())
+        except (OSError, ValueError):
+            self._simple("resume", cid, ["resume", cid])
+            return
+        continue_all(pid)
+        marker.unlink(missing_ok=True)
 
     def exec(self, cid: str, process: dict, stdio: Stdio, pid_file: Path | None = None) -> int:
         from engine.runtime.syscalls import PR_SET_CHILD_SUBREAPER, SYSCALLS

@@ -119,14 +119,31 @@ def _nr_open() -> int:
         return RLIMIT_DEFAULT
 
 
+CAP_SYS_RESOURCE = 24
+
+
+def _can_raise_hard_limits() -> bool:
+    """CAP_SYS_RESOURCE in our effective set: root in a container (or under a
+    restricted supervisor) may lack it, and then setrlimit above the hard limit fails."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("CapEff:"):
+                    return bool(int(line.split()[1], 16) >> CAP_SYS_RESOURCE & 1)
+    except (OSError, ValueError):
+        pass
+    return False
+
+
 def clamp_rlimit(rtype: str, soft: int, hard: int, rootless: bool) -> tuple[int, int]:
     """(soft, hard) that setrlimit will accept: never above what this process can raise
-    to (its hard limit when it cannot raise it; fs.nr_open for nofile as root)."""
+    to (its hard limit when it cannot raise it; fs.nr_open for nofile as root).
+    crun and runc fail the container on an EPERM from setrlimit, so clamp here."""
     big = 2**64 - 1
     soft = big if soft < 0 else soft
     hard = big if hard < 0 else hard
     cur_soft, cur_hard = _host_limit(rtype)
-    ceiling = cur_hard if rootless else big
+    ceiling = big if not rootless and _can_raise_hard_limits() else cur_hard
     if rtype == "RLIMIT_NOFILE":
         ceiling = min(ceiling, _nr_open())
     hard = min(hard, ceiling)
