@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import time
 
+from engine.humanize import human_duration  # noqa: F401  (re-exported for the CLI)
+
 _SI_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 
 
@@ -28,39 +30,6 @@ def human_size_compact(size: float, precision: int = 4) -> str:
     """`system df`/`image tree` style: "4.259MB", "142.8kB", "0B"."""
     value, unit = _scale(float(size))
     return f"{value:.{precision}g}{unit}"
-
-
-def _go_round_hours(seconds: float) -> int:
-    # time.Duration.Round(time.Hour): halves round away from zero
-    return int(seconds / 3600.0 + 0.5)
-
-
-def human_duration(seconds: float) -> str:
-    """go-units HumanDuration: "Less than a second", "About a minute", "3 weeks"."""
-    secs = int(seconds)
-    if secs < 1:
-        return "Less than a second"
-    if secs == 1:
-        return "1 second"
-    if secs < 60:
-        return f"{secs} seconds"
-    minutes = secs // 60
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = _go_round_hours(seconds)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(seconds // 3600) // 24 // 365} years"
 
 
 def time_ago(timestamp: float, now: float | None = None) -> str:

@@ -17,6 +17,7 @@ from engine.record import Factory, Record
 from engine.services.common import open_store, rfc3339
 from engine.services.container_state import reconcile, status_word
 from engine.store.containers import Container, ContainerState
+from engine.humanize import human_duration
 
 S = ContainerState
 FILTERS = ("id", "name", "label", "status", "exited", "ancestor", "before", "since", "health", "volume",
@@ -59,34 +60,6 @@ class ContainerSummary(Record):
     @property
     def created_at(self) -> str:
         return rfc3339(self.created)
-
-
-def human_duration(seconds: float) -> str:
-    """go-units HumanDuration, as Podman's STATUS column."""
-    s = int(seconds)
-    if s < 1:
-        return "Less than a second"
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    minutes = s // 60
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = round(s / 3600)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{hours // 24 // 365} years"
 
 
 def status_text(c: Container, now: float | None = None) -> str:

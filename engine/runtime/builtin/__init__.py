@@ -18,6 +18,7 @@ from engine.errors import Conflict, ContainerNotFound, HullError, InvalidArgumen
 from engine.runtime.base import RuntimeState, Stdio
 from engine.runtime.builtin import cgroups, sync
 from engine.runtime.builtin.state import ContainerRecord, StateDir, proc_start_time, proc_state
+from engine.runtime.signal_pause import namespace_pids
 from engine.runtime.syscalls import PR_SET_CHILD_SUBREAPER, SYSCALLS
 
 
@@ -222,7 +223,7 @@ class BuiltinRuntime:
             # No freezer: stop the processes of the container's pid namespace by signal.
             rec.paused_by_signal = True
             sd.save(rec)
-            pids = _ns_pids(rec.pid)
+            pids = namespace_pids(rec.pid)
             for pid in pids:
                 _signal_quietly(pid, _signal.SIGSTOP)
             deadline = time.monotonic() + 2
@@ -236,7 +237,7 @@ class BuiltinRuntime:
         if rec.paused_by_signal:
             rec.paused_by_signal = False
             sd.save(rec)
-            for pid in _ns_pids(rec.pid):
+            for pid in namespace_pids(rec.pid):
                 _signal_quietly(pid, _signal.SIGCONT)
         else:
             cgroups.freeze(rec.cgroup, False)
@@ -292,25 +293,6 @@ class BuiltinRuntime:
         if pid_file is not None:
             Path(pid_file).write_text(str(pid))
         return pid
-
-
-def _ns_pids(pid: int) -> list[int]:
-    """Host pids of every process in the pid namespace of `pid` (it first)."""
-    try:
-        ns = os.stat(f"/proc/{pid}/ns/pid").st_ino
-        if ns == os.stat("/proc/self/ns/pid").st_ino:
-            return [pid]  # the container shares our pid namespace: only its own process
-    except OSError:
-        return []
-    out = [pid]
-    for name in os.listdir("/proc"):
-        if name.isdigit() and int(name) != pid:
-            try:
-                if os.stat(f"/proc/{name}/ns/pid").st_ino == ns:
-                    out.append(int(name))
-            except OSError:
-                continue
-    return out
 
 
 def _signal_quietly(pid: int, sig: int) -> None:
