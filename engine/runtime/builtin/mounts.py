@@ -166,7 +166,7 @@ class RootfsBuilder:
                     self.sc.mount("cgroup2", fd_path(fd), "cgroup2", opts.flags | flags)
                 else:
                     self.sc.mount("/sys/fs/cgroup", fd_path(fd), None, MS_BIND | MS_REC)
-                    self._remount_fd(fd, flags)
+                    self._remount_tree_fd(fd, flags)
             except SyscallError as exc:
                 self.warnings.append(f"cgroup not mounted: {exc}")
         finally:
@@ -178,7 +178,7 @@ class RootfsBuilder:
             return False
         if mtype == "sysfs":  # the netns is not ours (host network): the host's /sys, read-only
             self.sc.mount("/sys", fd_path(fd), None, MS_BIND | MS_REC)
-            self._remount_fd(fd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+            self._remount_tree_fd(fd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
             return True
         if mtype == "proc":  # the pid namespace is not ours: the host's /proc
             self.sc.mount("/proc", fd_path(fd), None, MS_BIND | MS_REC)
@@ -272,6 +272,22 @@ class RootfsBuilder:
     def _remount_fd(self, fd: int, flags: int) -> None:
         # fd is the mount point under the new mount: re-resolve through its path
         self.remount(os.readlink(fd_path(fd)), flags)
+
+    def _remount_tree_fd(self, fd: int, flags: int) -> None:
+        """Remount a recursive bind and every mount under it with `flags`: a bind
+        remount changes one mount only, and the host's submounts (each cgroup v1
+        hierarchy under /sys/fs/cgroup) would stay writable from the container."""
+        top = os.readlink(fd_path(fd))
+        prefix = top.rstrip("/") + "/"
+        points = [top]
+        with open("/proc/self/mountinfo") as f:
+            for line in f:
+                point = line.split()[4].replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n")
+                point = point.replace("\\134", "\\")
+                if point.startswith(prefix):
+                    points.append(point)
+        for point in sorted(set(points), key=len):  # parents first
+            self.remount(point, flags)
 
     # -- /dev ------------------------------------------------------------------------------
     def make_devices(self, mounted_dev: bool) -> None:

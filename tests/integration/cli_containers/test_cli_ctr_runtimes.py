@@ -6,6 +6,7 @@ another runtime: `HULL_TEST_RUNTIME=crun pytest tests/integration/cli_containers
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import time
@@ -70,6 +71,8 @@ def test_capabilities_masked_paths_and_the_host_stays_untouched(bb):
               "echo x > /proc/sys/kernel/domainname 2>/dev/null || echo procsys=ro; "
               "echo s > /proc/sysrq-trigger 2>/dev/null || echo sysrq=ro; "
               "touch /sys/kernel/x 2>/dev/null || echo sys=ro; "
+              # the host's cgroup hierarchies (v1: one mount each under /sys/fs/cgroup): checked from the host
+              f"for d in /sys/fs/cgroup /sys/fs/cgroup/*/; do mkdir $d/{marker} 2>/dev/null; done; "
               "mount -t tmpfs none /mnt 2>/dev/null || echo mount=refused; "
               f"touch /{marker} /etc/{marker} && echo rootfs=rw; "
               "mknod /tmp/sda b 8 0 2>/dev/null || echo mknod=refused")
@@ -79,6 +82,7 @@ def test_capabilities_masked_paths_and_the_host_stays_untouched(bb):
     assert out[3:] == ["masked=0//", "procsys=ro", "sysrq=ro", "sys=ro", "mount=refused", "rootfs=rw",
                        "mknod=refused"], out
     assert not os.path.exists(f"/{marker}") and not os.path.exists(f"/etc/{marker}")
+    assert not glob.glob(f"/sys/fs/cgroup/*/{marker}") and not os.path.exists(f"/sys/fs/cgroup/{marker}")
     # --cap-add / --cap-drop change the set the same way everywhere
     out = bb("run", "--rm", "--cap-drop", "all", "--cap-add", "NET_ADMIN", "busybox",
              "grep", "^CapEff:", "/proc/self/status").ok().stdout
