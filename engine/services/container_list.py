@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import re
 import time
-from typing import Any
+TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
+if TYPE_CHECKING:
+    from typing import Any
 
 from engine.config import EngineConfig
 from engine.errors import ContainerNotFound, InvalidArgument

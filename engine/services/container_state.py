@@ -18,7 +18,9 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import Any
+TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
+if TYPE_CHECKING:
+    from typing import Any
 
 from engine.errors import Conflict, ContainerNotFound
 from engine.store.containers import Container, ContainerState, pid_alive, read_pid_file

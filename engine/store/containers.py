@@ -19,7 +19,9 @@ import sqlite3
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Any
+TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
+if TYPE_CHECKING:
+    from typing import Any
 
 from engine.config import EngineConfig
 from engine.errors import Conflict, ContainerNotFound, InvalidArgument
