@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import signal
 import sys
 import tempfile
@@ -76,7 +77,10 @@ def run(job: dict) -> dict:
     cid = base.name
     try:
         for link, target in (job.get("symlinks") or {}).items():
-            os.symlink(target, rootfs / link.lstrip("/"))
+            place = rootfs / link.lstrip("/")
+            if place.is_dir() and not place.is_symlink():  # the image's /dev, /proc, ...: replace it
+                shutil.rmtree(place)
+            os.symlink(target, place)
         cfg = make_config(rootfs, job["args"], **(job.get("config") or {}))
         if job.get("userns"):  # [host id, size]: a user namespace of the container's own
             host, size = job["userns"]
