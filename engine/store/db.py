@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
+import _thread  # threading's C core: threading.local and Lock without importing threading (ms at start-up)
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,9 +47,9 @@ _inherited: list[sqlite3.Connection] = []
 class StateDB:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._local = threading.local()
+        self._local = _thread._local()
         self._schema_checked = False
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
 
     # --- connections ---
     def _connect(self) -> sqlite3.Connection:
@@ -130,7 +130,7 @@ class StateDB:
         conn = getattr(self._local, "conn", None)
         if conn is not None and self._local.pid == os.getpid():
             conn.close()
-        self._local = threading.local()
+        self._local = _thread._local()
 
     # --- schema ---
     def _migrate(self, conn: sqlite3.Connection) -> None:
