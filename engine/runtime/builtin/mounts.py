@@ -14,7 +14,7 @@ import os
 import stat
 
 from engine.archive.inroot import InRoot
-from engine.errors import SyscallError
+from engine.errors import HullError, SyscallError
 from engine.record import Factory, Record
 from engine.runtime.syscalls import (MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY,
                                      MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE)
@@ -45,6 +45,9 @@ DEFAULT_DEVICES = [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1,
                    ("urandom", 1, 9), ("tty", 5, 0)]
 DEV_SYMLINKS = [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                 ("stderr", "/proc/self/fd/2"), ("core", "/proc/kcore")]
+# What may be bound under /proc (runc's checkProcMount): lxcfs's files, nothing else.
+PROC_BIND_ALLOWED = {"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
+                     "/proc/uptime", "/proc/loadavg", "/proc/slabinfo", "/proc/net/dev", "/proc/sys/kernel/ns_last_pid"}
 
 
 class MountOptions(Record):
@@ -135,6 +138,7 @@ class RootfsBuilder:
         mtype = m.get("type") or ""
         opts = parse_options(m.get("options"))
         source = m.get("source") or mtype
+        self._refuse_symlinked_pseudo_fs(dest, mtype)
         if mtype == "bind" or opts.bind:
             self._bind(source, dest, opts)
             return
@@ -143,6 +147,7 @@ class RootfsBuilder:
             return
         fd = self.open_target(dest, directory=True)
         try:
+            self._check_proc_target(fd, dest, mtype)
             try:
                 self.sc.mount(source, fd_path(fd), mtype, opts.flags, opts.data_str)
             except SyscallError as exc:
@@ -194,6 +199,7 @@ class RootfsBuilder:
             is_dir = stat.S_ISDIR(os.fstat(src_fd).st_mode)
             fd = self.open_target(dest, directory=is_dir)
             try:
+                self._check_proc_target(fd, dest, "bind")
                 self.sc.mount(fd_path(src_fd), fd_path(fd), None, MS_BIND | (MS_REC if opts.recursive else 0))
             finally:
                 os.close(fd)
@@ -204,6 +210,43 @@ class RootfsBuilder:
             self._at(dest, lambda p: self.remount(p, extra))
         if opts.propagation:
             self._at(dest, lambda p: self.sc.mount(None, p, None, opts.propagation))
+
+    # -- /proc and /sys (CVE-2019-19921, CVE-2023-27561, CVE-2023-28642) -----------------------
+    def _refuse_symlinked_pseudo_fs(self, dest: str, mtype: str) -> None:
+        """An image whose /proc or /sys is a symlink (or a file) would move procfs where
+        the LSM profiles and masks do not expect it: refuse, as runc does."""
+        norm = os.path.normpath("/" + dest.lstrip("/"))
+        if norm not in ("/proc", "/sys"):
+            return
+        assert self.root is not None
+        try:
+            parent, name = self.root.open_parent(os.fsencode(norm), create=False)
+        except (SyscallError, OSError):
+            return  # nothing there yet: it is created as a directory
+        try:
+            if name is None:
+                return
+            try:
+                st = os.stat(name, dir_fd=parent, follow_symlinks=False)
+            except FileNotFoundError:
+                return
+            if not stat.S_ISDIR(st.st_mode):
+                kind = mtype if mtype in ("proc", "sysfs") else ("proc" if norm == "/proc" else "sysfs")
+                raise HullError(f'filesystem "{kind}" must be mounted on ordinary directory')
+        finally:
+            os.close(parent)
+
+    def _check_proc_target(self, fd: int, dest: str, mtype: str) -> None:
+        """Only procfs itself goes on /proc, and only lxcfs's files are bound under it
+        (runc's checkProcMount), judged on where the destination really resolved."""
+        where = os.readlink(fd_path(fd))
+        rel = "/" + os.path.relpath(where, self.rootfs) if where != self.rootfs else "/"
+        if rel == "/proc":
+            if mtype == "proc":
+                return
+            raise HullError(f'"{dest}" cannot be mounted because it is not of type proc')
+        if rel.startswith("/proc/") and not (mtype == "bind" and rel in PROC_BIND_ALLOWED):
+            raise HullError(f'"{dest}" cannot be mounted because it is inside /proc')
 
     # -- resolution inside the rootfs ------------------------------------------------------
     def open_target(self, dest: str, *, directory: bool = True, create: bool = True) -> int:

@@ -37,3 +37,48 @@ def test_dev_symlink_does_not_populate_outside_rootfs(run_builtin, relative):
         if os.path.lexists(outside):
             import shutil
             shutil.rmtree(outside, ignore_errors=True)
+
+
+@pytest.mark.parametrize("where", ["/proc", "/sys"])
+def test_symlinked_proc_or_sys_is_refused(run_container, where):
+    # CVE-2019-19921 / CVE-2023-27561 / CVE-2023-28642: procfs or sysfs through a symlink
+    # of the image lands where masks and LSM profiles do not look: runc refuses, we too.
+    outside = _fresh_outside()
+    r = run_container(["true"], symlinks={where: str(outside)})
+    assert not os.path.lexists(outside), r
+    assert "error" in r, r  # every runtime refuses
+    if run_container.runtime == "crun":
+        assert f"the target `{where}` is invalid: Not a directory" in r["message"], r
+        return
+    assert "must be mounted on ordinary directory" in r["message"], r
+    if run_container.runtime == "builtin":
+        kind = "proc" if where == "/proc" else "sysfs"
+        assert r["message"].endswith(f'filesystem "{kind}" must be mounted on ordinary directory'), r
+        assert "\n" not in r["message"]
+
+
+@pytest.mark.parametrize("dest", ["/proc", "/proc/self", "/data/proc-link"])
+def test_bind_onto_or_into_proc_is_refused(run_builtin, dest):
+    # A volume must not replace /proc or cover a file in it; /data/proc-link -> /proc
+    # shows the check is made on the resolved destination, not on the spelling.
+    src = run_builtin.base / "layers"
+    r = run_builtin(["true"], symlinks={"/data": "/", "/proc-link": "/proc"} if "link" in dest else {},
+                    config={"extra_mounts": [{"destination": dest, "type": "bind", "source": str(src),
+                                              "options": ["rbind", "ro"]}]})
+    assert "error" in r, r
+    assert "\n" not in r["message"]
+    if dest != "/proc/self":  # /data/proc-link resolves to /proc itself
+        assert r["message"].endswith(f'"{dest}" cannot be mounted because it is not of type proc'), r
+    else:
+        assert r["message"].endswith("cannot be mounted because it is inside /proc"), r
+
+
+def test_lxcfs_style_bind_under_proc_is_allowed(run_builtin):
+    src = run_builtin.base / "meminfo"
+    src.write_text("MemTotal: 42 kB\n")
+    os.chmod(src, 0o644)
+    r = run_builtin(["cat", "/proc/meminfo"],
+                    config={"extra_mounts": [{"destination": "/proc/meminfo", "type": "bind", "source": str(src),
+                                              "options": ["bind", "ro"]}]})
+    assert r.get("exit") == 0, r
+    assert r["stdout"] == "MemTotal: 42 kB\n"
