@@ -375,7 +375,6 @@ class RootfsBuilder:
                 pass
             except IsADirectoryError:
                 return
-            host = os.path.join(self.host_dev, os.path.basename(path))
             if self.in_userns or kind not in ("c", "u", "b"):
                 if kind == "p":
                     os.mkfifo(name, mode & 0o7777, dir_fd=parent)
@@ -386,7 +385,11 @@ class RootfsBuilder:
                 fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
                 try:
                     self._check_inside(fd, path)
-                    self.sc.mount(host, fd_path(fd), None, MS_BIND)
+                    src = self.open_host_device(os.path.basename(path), kind, major, minor)
+                    try:
+                        self.sc.mount(fd_path(src), fd_path(fd), None, MS_BIND)
+                    finally:
+                        os.close(src)
                 finally:
                     os.close(fd)
                 return
@@ -421,9 +424,27 @@ class RootfsBuilder:
             if stat.S_ISDIR(os.fstat(fd).st_mode):
                 self.sc.mount("tmpfs", fd_path(fd), "tmpfs", MS_RDONLY, "size=0k")
             else:
-                self.sc.mount(os.path.join(self.host_dev, "null"), fd_path(fd), None, MS_BIND)
+                null = self.open_host_device("null", "c", 1, 3)
+                try:
+                    self.sc.mount(fd_path(null), fd_path(fd), None, MS_BIND)
+                finally:
+                    os.close(null)
         finally:
             os.close(fd)
+
+    def open_host_device(self, name: str, kind: str, major: int, minor: int) -> int:
+        """O_PATH fd of the host's device node `name`, checked to be that very device.
+        The bind goes through this fd, so a /dev/null swapped for a symlink or another
+        file between the check and the mount cannot become a read-write bind of
+        something else (CVE-2025-31133)."""
+        path = os.path.join(self.host_dev, name)
+        fd = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+        st = os.fstat(fd)
+        want = stat.S_ISBLK if kind == "b" else stat.S_ISCHR
+        if not want(st.st_mode) or st.st_rdev != os.makedev(major, minor):
+            os.close(fd)
+            raise HullError(f"{path} is not the device {major}:{minor}: refusing to bind it into the container")
+        return fd
 
     def make_readonly(self, path: str) -> None:
         try:

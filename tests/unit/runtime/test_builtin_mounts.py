@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from pathlib import Path
 
 import pytest
 
-from engine.errors import SyscallError
+from engine.errors import HullError, SyscallError
 from engine.runtime.builtin.mounts import RootfsBuilder, parse_options
 from engine.runtime.fake_syscalls import FakeSyscalls
 from engine.runtime.syscalls import MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT
@@ -162,3 +163,48 @@ def test_finish_pivots_and_detaches_the_old_root(tmp_path: Path):
     names = [c[0] for c in sc.calls]
     assert names[-4:] == ["pivot_root", "mount", "umount2", "mount"]
     assert sc.calls[-1][4] & MS_RDONLY and sc.calls[-1][4] & MS_REMOUNT
+
+
+def _fake_dev(tmp_path: Path, swapped: str) -> Path:
+    """A host /dev whose `swapped` node is a symlink to a writable file, the others real nodes."""
+    dev = tmp_path / "hostdev"
+    dev.mkdir()
+    for name in ("null", "zero", "full", "random", "urandom", "tty"):
+        if name != swapped:  # the same node as the host's (mknod needs root, as these tests run)
+            os.mknod(dev / name, 0o600 | stat.S_IFCHR, os.stat(f"/dev/{name}").st_rdev)
+    (tmp_path / "secret").write_text("host data")
+    os.symlink(tmp_path / "secret", dev / swapped)
+    return dev
+
+
+def test_mask_refuses_a_dev_null_that_is_not_the_null_device(tmp_path: Path):
+    # CVE-2025-31133: /dev/null swapped for a symlink to a file would turn masking into a rw bind of it
+    root = _rootfs(tmp_path)
+    sc = FakeSyscalls()
+    b = RootfsBuilder(sc, _spec(root, maskedPaths=["/proc/kcore"]), in_userns=False,
+                      host_dev=str(_fake_dev(tmp_path, "null")))
+    with pytest.raises(HullError, match="is not the device 1:3"):
+        try:
+            b.prepare()
+        finally:
+            b.root.close()
+    assert not any(str(tmp_path / "secret") == x[1] for x in sc.mounts())
+
+
+def test_mask_binds_the_checked_null_device(tmp_path: Path):
+    root = _rootfs(tmp_path)
+    _b, sc = _build(_spec(root, maskedPaths=["/proc/kcore"]))
+    src = next(x[1] for x in sc.mounts() if x[2] == f"{root}/proc/kcore")
+    assert os.stat(src).st_rdev == os.makedev(1, 3)
+
+
+def test_userns_device_bind_refuses_a_swapped_host_node(tmp_path: Path):
+    root = _rootfs(tmp_path)
+    sc = FakeSyscalls()
+    b = RootfsBuilder(sc, _spec(root), in_userns=True, host_dev=str(_fake_dev(tmp_path, "zero")))
+    with pytest.raises(HullError, match="hostdev/zero is not the device 1:5"):
+        try:
+            b.prepare()
+        finally:
+            b.root.close()
+    assert not any(str(tmp_path / "secret") == x[1] for x in sc.mounts())
