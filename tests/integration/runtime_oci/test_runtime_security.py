@@ -82,3 +82,28 @@ def test_lxcfs_style_bind_under_proc_is_allowed(run_builtin):
                                               "options": ["bind", "ro"]}]})
     assert r.get("exit") == 0, r
     assert r["stdout"] == "MemTotal: 42 kB\n"
+
+
+def test_no_fd_leaks_into_exec_processes(run_container):
+    # CVE-2024-21626: runc's "detect fd leak as comprehensively as possible" for `exec`
+    # (the container's own first process is checked in test_exit_code_streams_and_process_facts).
+    r = run_container(["sleep", "30"], exec=["ls", "-l", "/proc/self/fd"], kill=True)
+    assert r["exec"].get("exit") == 0, r["exec"]
+    fds = {line.split(" -> ")[0].split()[-1] for line in r["exec"]["stdout"].splitlines()[1:]}
+    # 3 is ls's own directory fd, closed by the time ls reads the link (hence the warning)
+    assert fds == {"0", "1", "2", "3"}, r["exec"]
+    assert "/proc/self/fd/3: cannot read link" in r["exec"]["stderr"], r["exec"]
+
+
+@pytest.mark.parametrize("n", range(3, 9))
+def test_cwd_through_a_proc_fd_never_lands_outside(run_builtin, n):
+    # cwd=/proc/self/fd/N reaches the host if fd N is a leaked host directory: whatever
+    # N is at chdir time, the container either refuses or runs inside its own root.
+    r = run_builtin(["sh", "-c", "pwd; ls /"], config={"cwd": f"/proc/self/fd/{n}"})
+    if "error" in r:
+        assert "\n" not in r["message"], r
+        return
+    assert r["exit"] == 0, r
+    where, *listing = r["stdout"].split()
+    assert where.startswith("/") and "unreachable" not in where, r
+    assert "bin" in listing and "proc" in listing, r

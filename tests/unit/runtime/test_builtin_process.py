@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import CannotInvoke, CommandNotFound, InvalidArgument
+from engine.errors import CannotInvoke, CommandNotFound, HullError, InvalidArgument
 from engine.runtime import capabilities, seccomp_load
 from engine.runtime.builtin import process as proc
 from engine.runtime.fake_syscalls import FakeSyscalls
@@ -110,3 +110,29 @@ def test_lookup_finds_executables_on_path_and_names_failures(tmp_path: Path):
     assert e2.value.exit_code == 126
     with pytest.raises(CommandNotFound):
         proc.lookup_executable([str(bin_ / "missing")], env, "/")
+
+
+@pytest.mark.parametrize("escape", [True, False], ids=["cwd-outside-root", "cwd-inside-root"])
+def test_set_cwd_refuses_a_cwd_outside_the_root(tmp_path: Path, escape: bool):
+    # CVE-2024-21626: a directory fd that survives into the container makes the cwd a
+    # host directory; getcwd then fails with ENOENT and set_cwd must refuse to go on.
+    if os.geteuid() != 0:
+        pytest.fail("chroot needs root: run the unit tests as root, as the suite does")
+    (tmp_path / "root" / "work").mkdir(parents=True)
+    pid = os.fork()
+    if pid == 0:  # the child chroots: the test process keeps its root
+        code = 3
+        try:
+            outside = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+            os.chroot(tmp_path / "root")
+            if escape:
+                os.fchdir(outside)  # the leaked fd: cwd is now above the root
+            try:
+                proc.set_cwd({"cwd": "." if escape else "/work"})
+                code = 0 if os.getcwd() == "/work" else 2
+            except HullError as exc:
+                code = 1 if "outside" in str(exc) and "\n" not in str(exc) else 4
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == (1 if escape else 0)
