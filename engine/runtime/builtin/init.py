@@ -29,7 +29,7 @@ from engine.errors import SyscallError
 from engine.runtime.builtin import process as proc
 from engine.runtime.builtin import sync
 from engine.runtime.builtin.cgroups import join as join_cgroup
-from engine.runtime.builtin.mounts import RootfsBuilder
+from engine.runtime.builtin.mounts import RootfsBuilder, bind_console
 from engine.runtime.syscalls import (CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID,
                                      CLONE_NEWUSER, CLONE_NEWUTS)
 
@@ -174,6 +174,7 @@ def container_init(sc, spec: dict, chan: socket.socket, *, fifo_fd: int, stdio: 
         user = process.get("user") or {}
         if console:
             master, slave = proc.open_pty_inside(int(user.get("uid", 0)))
+            bind_console(sc, slave)
             sync.send(chan, {"console": True}, [master])
             os.close(master)
             proc.take_terminal(slave)

@@ -458,3 +458,26 @@ class RootfsBuilder:
         finally:
             os.close(fd)
         self._at(path, lambda p: self.remount(p, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC))
+
+
+def bind_console(sc, slave: int) -> None:
+    """/dev/console is the container's own pty, as runc and crun make it for a
+    terminal: the slave is bound through its already open fd (a /dev/pts/N name
+    could be swapped, CVE-2025-52565).  Runs after pivot_root, before anything of
+    the image runs: the mount point is made (or found) without following symlinks."""
+    dev = os.open("/dev", os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        try:
+            fd = os.open("console", os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dev)
+        except FileNotFoundError:
+            os.close(os.open("console", os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                             0o600, dir_fd=dev))
+            fd = os.open("console", os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dev)
+    finally:
+        os.close(dev)
+    try:
+        if stat.S_ISLNK(os.fstat(fd).st_mode) or stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise SyscallError("mount", errno.ELOOP, "/dev/console (not a file)")
+        sc.mount(fd_path(slave), fd_path(fd), None, MS_BIND)
+    finally:
+        os.close(fd)

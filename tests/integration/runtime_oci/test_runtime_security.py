@@ -107,3 +107,14 @@ def test_cwd_through_a_proc_fd_never_lands_outside(run_builtin, n):
     where, *listing = r["stdout"].split()
     assert where.startswith("/") and "unreachable" not in where, r
     assert "bin" in listing and "proc" in listing, r
+
+
+def test_dev_console_is_the_containers_pty(run_container):
+    # runc and crun bind the terminal's pty slave onto /dev/console
+    r = run_container(["sh", "-c", "tty; ls -lL /dev/console /dev/pts/0 | sed 's/  */ /g' | cut -d' ' -f1,5,6"],
+                      config={"terminal": True}, tty=True)
+    assert r["exit"] == 0, r
+    out = r["tty"].replace("\r", "").splitlines()
+    assert out[0] == "/dev/pts/0", r
+    assert out[1].startswith("c") and out[1].split()[1:] == ["136,", "0"], r  # /dev/console: pts 0
+    assert out[1] == out[2], r
