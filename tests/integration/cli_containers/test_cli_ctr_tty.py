@@ -136,3 +136,17 @@ def test_exec_it_in_running_container(bb):
                   "echo $(pwd) $V $(id -u)").ok().stdout == "/tmp 1 33\n"
     finally:
         bb("rm", "-f", "ex")
+
+
+def test_run_t_dev_console_is_the_containers_pty(bb):
+    # as runc and crun: a terminal container's /dev/console is its own pty slave
+    term = Pty(bb, "run", "--rm", "-t", "busybox", "sh", "-c", "tty; ls -lL /dev/console; echo done")
+    try:
+        seen = term.read_until(b"done").decode(errors="replace").replace("\r", "")
+        assert term.wait() == 0
+    finally:
+        term.close()
+    lines = seen.splitlines()
+    assert "/dev/pts/0" in lines, seen
+    console = next(line for line in lines if line.endswith("/dev/console"))
+    assert console.startswith("c") and " 136, " in console, seen  # a pts node, not ENOENT
