@@ -269,9 +269,10 @@ class BuiltinRuntime:
                        console=stdio.on_console is not None and stdio.terminal_fd is None)
         child_end.close()
         pid = 0
+        error = None
         try:
             reader = sync.Reader(parent_end)
-            while True:
+            while True:  # to EOF: the pid message may come after the grandchild's error
                 msg = reader.next()
                 if msg is None:
                     break
@@ -282,12 +283,17 @@ class BuiltinRuntime:
                     if fds and stdio.on_console is not None:
                         stdio.on_console(fds[0])
                 elif "error" in msg:
-                    if pid:
-                        _kill_and_reap(pid)
-                    sync.raise_for(msg)
+                    error = msg
         finally:
             parent_end.close()
             _reap(child)
+        if error is not None:
+            # Only now, with the intermediate child reaped, is the failed process our
+            # child (we are its subreaper): reap it, or it would stay a zombie in the
+            # container's pid namespace and the container's init could never be reaped.
+            if pid:
+                _kill_and_reap(pid)
+            sync.raise_for(error)
         if not pid:
             raise HullError(f"exec in container {cid}: process exited during set-up")
         if pid_file is not None:
