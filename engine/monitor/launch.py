@@ -95,10 +95,9 @@ def start_monitor(cfg: EngineConfig, cid: str, *, attach: bool = False,
         raise errors.HullError(f"the container monitor exited early: {_last_line(err_path)}")
     if "error" in doc:
         raise _error(doc)
-    from engine.monitor.process import read_pid_file
-
-    rec = read_pid_file(paths.run("monitor.pid"))
-    return MonitorHandle(monitor_pid=rec[0] if rec else 0, pid=int(doc["ready"]),
+    # From the message, not monitor.pid: a container that exits at once may take
+    # its monitor (and that file) with it before we get here.
+    return MonitorHandle(monitor_pid=int(doc.get("monitor_pid") or 0), pid=int(doc["ready"]),
                          started_at=float(doc.get("started_at") or time.time()),
                          attach_path=Path(paths.run("attach")))
 

@@ -208,7 +208,7 @@ class Monitor:
         self.started_mono = time.monotonic()
         started_at = time.time()
         first = self.sync is not None
-        self._notify({"ready": self.init_pid, "started_at": started_at})
+        self._notify({"ready": self.init_pid, "started_at": started_at, "monitor_pid": os.getpid()})
         if not first:  # the launcher records the first run itself (pid and monitor pid)
             cid, name, image, pid, count = self.cid, self.cfg.name, self.cfg.image, self.init_pid, self.restart_count
             monitor_pid = os.getpid()

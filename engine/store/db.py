@@ -142,6 +142,12 @@ class StateDB:
                 raise StorageError(
                     f"{self.path}: schema version {version} is newer than this Hull knows ({SCHEMA_VERSION})"
                 )
+        # First use of a database: processes starting together set it up one at a
+        # time.  Switching to WAL needs the file to itself, and sqlite answers
+        # "database is locked" at once (no busy wait) while another process holds it.
+        from engine.store.locks import file_lock
+
+        with file_lock(f"{self.path}.setup-lock"), storage_errors(self.path):
             # Journal mode is stored in the file; it cannot change inside a transaction.
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("BEGIN IMMEDIATE")
