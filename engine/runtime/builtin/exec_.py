@@ -57,25 +57,13 @@ def exec_child(sc, target_pid: int, spec: dict, process: dict, chan: socket.sock
             sync.send(chan, {"pid": pid})
             os._exit(0)
         os.chdir("/")
-        if console:
-            master, slave = proc.open_pty_inside(int((process.get("user") or {}).get("uid", 0)))
-            sync.send(chan, {"console": True}, [master])
-            os.close(master)
-            proc.take_terminal(slave)
-        elif terminal_fd is not None:
-            proc.take_terminal(terminal_fd)
-        else:
-            proc.set_stdio(stdio)
-        proc.apply_rlimits(process)
-        proc.apply_oom_score_adj(process)
-        proc.apply_security(sc, process, (spec.get("linux") or {}).get("seccomp"))
-        proc.set_cwd(process)
-        path = proc.lookup_executable(process.get("args") or [], proc.env_dict(process), os.getcwd())
+        path, env = proc.become(sc, chan, process, (spec.get("linux") or {}).get("seccomp"),
+                                stdio=stdio, terminal_fd=terminal_fd, console=console)
         try:  # mark, not close: the channel closes at exec, telling the parent it worked
             sc.close_range(3, 0xFFFFFFFF, 4)
         except SyscallError:
             pass
-        os.execve(path, process["args"], proc.env_dict(process))
+        os.execve(path, process["args"], env)
     except BaseException as exc:  # noqa: BLE001
         try:
             sync.send(chan, sync.error_message(exc))

@@ -171,23 +171,9 @@ def container_init(sc, spec: dict, chan: socket.socket, *, fifo_fd: int, stdio: 
                 bring_loopback_up()
             except OSError:
                 pass
-        user = process.get("user") or {}
-        if console:
-            master, slave = proc.open_pty_inside(int(user.get("uid", 0)))
-            bind_console(sc, slave)
-            sync.send(chan, {"console": True}, [master])
-            os.close(master)
-            proc.take_terminal(slave)
-        elif terminal_fd is not None:
-            proc.take_terminal(terminal_fd)
-        else:
-            proc.set_stdio(stdio)
-        proc.apply_rlimits(process)
-        proc.apply_oom_score_adj(process)
-        proc.apply_security(sc, process, linux.get("seccomp"))
-        proc.set_cwd(process)
-        env = proc.env_dict(process)
-        path = proc.lookup_executable(process.get("args") or [], env, os.getcwd())
+        path, _env = proc.become(sc, chan, process, linux.get("seccomp"), stdio=stdio,
+                                terminal_fd=terminal_fd, console=console,
+                                bind_console=lambda slave: bind_console(sc, slave))
         sync.send(chan, {"ready": True})
     except BaseException as exc:  # noqa: BLE001
         try:

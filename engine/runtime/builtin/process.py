@@ -16,6 +16,7 @@ import termios
 
 from engine.errors import CannotInvoke, CommandNotFound, SyscallError
 from engine.runtime import capabilities, seccomp_load
+from engine.runtime.builtin import sync
 from engine.runtime.syscalls import PR_SET_NO_NEW_PRIVS
 
 RLIMITS = {name: getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")}
@@ -170,6 +171,34 @@ def set_stdio(fds: tuple[int | None, int | None, int | None]) -> None:
         if fd is not None:
             os.dup2(fd, n)
             os.close(fd)
+
+
+def become(sc, chan, process: dict, seccomp: dict | None, *, stdio: tuple, terminal_fd: int | None,
+           console: bool, bind_console=None) -> tuple[str, dict[str, str]]:
+    """Turn the calling child into the container's process, in the order both the
+    first process (create) and exec need: stdio or terminal, rlimits, oom score,
+    security (user, capabilities, no_new_privs, seccomp), cwd; then the program's
+    path inside the container.  Returns (path, env) for execve.
+
+    console: make a pty inside the container and send its master over `chan`;
+    bind_console(slave), when given, is called with the slave first (/dev/console)."""
+    if console:
+        master, slave = open_pty_inside(int((process.get("user") or {}).get("uid", 0)))
+        if bind_console is not None:
+            bind_console(slave)
+        sync.send(chan, {"console": True}, [master])
+        os.close(master)
+        take_terminal(slave)
+    elif terminal_fd is not None:
+        take_terminal(terminal_fd)
+    else:
+        set_stdio(stdio)
+    apply_rlimits(process)
+    apply_oom_score_adj(process)
+    apply_security(sc, process, seccomp)
+    set_cwd(process)
+    env = env_dict(process)
+    return lookup_executable(process.get("args") or [], env, os.getcwd()), env
 
 
 def close_fds(sc, keep_from: int = 3) -> None:
