@@ -49,6 +49,31 @@ class MountSpec:
 
 
 @dataclass
+class PortMapping:
+    """One -p [ip:][hostPort:]containerPort[/proto] (a range is `range` > 1 consecutive
+    ports starting at host_port/container_port).  host_port 0 = pick a free port at
+    start (recorded in the container's network state, shown by `hull port`)."""
+
+    container_port: int
+    host_port: int = 0
+    host_ip: str = ""            # "" = all addresses
+    protocol: str = "tcp"        # tcp, udp, sctp
+    range: int = 1
+
+
+@dataclass
+class NetworkAttachment:
+    """One named network a container joins (--network NAME[:alias=a,ip=..,mac=..],
+    --network-alias, --ip, --mac-address)."""
+
+    aliases: list[str] = field(default_factory=list)
+    ip: str = ""                 # static IPv4 ("" = from IPAM)
+    ip6: str = ""
+    mac: str = ""
+    interface_name: str = ""     # "" = eth0, eth1, ... in order
+
+
+@dataclass
 class RestartPolicy:
     name: str = "no"
     max_retries: int = 0        # on-failure only; 0 = unlimited
@@ -187,10 +212,27 @@ class ContainerOptions:
     sysctls: dict[str, str] = field(default_factory=dict)
     timezone: str = ""
     secrets: list[SecretSpec] = field(default_factory=list)
-    network: str = "private"          # issue 3: none, host, private
+    # Networking (issue 4; contract in docs/architecture.md "Networking and pods").
+    # network: the mode.  "" = the user's default (rootless: pasta, else slirp4netns;
+    # root: bridge on the default network "hull"); none, host, private (a new netns with
+    # loopback only: what issue 3 gave), bridge (named networks in `networks`), pasta,
+    # slirp4netns, container (network_arg = container name/ID), ns (network_arg = path).
+    network: str = ""
+    network_arg: str = ""             # container:X -> X, ns:PATH -> PATH, pasta:OPTS/slirp4netns:OPTS
+    networks: dict[str, NetworkAttachment] = field(default_factory=dict)
+    publish: list[PortMapping] = field(default_factory=list)
+    publish_all: bool = False
+    expose: list[str] = field(default_factory=list)   # "80/tcp" (added to the image's)
     dns: list[str] = field(default_factory=list)
+    dns_search: list[str] = field(default_factory=list)
+    dns_options: list[str] = field(default_factory=list)
     add_hosts: list[str] = field(default_factory=list)
     no_hosts: bool = False
+    # Other shared namespaces: "" (private), host, container:X, ns:PATH; pods fill these.
+    ipc: str = ""
+    uts: str = ""
+    pid: str = ""
+    pod: str = ""                     # pod ID when the container belongs to a pod
 
     # -- JSON round trip ---------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
