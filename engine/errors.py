@@ -46,6 +46,14 @@ class VolumeNotFound(NotFound):
     pass
 
 
+class PodNotFound(NotFound):
+    pass
+
+
+class NetworkNotFound(NotFound):
+    pass
+
+
 class Conflict(HullError):
     """The object exists already or is in the wrong state (in use, running...)."""
 

@@ -30,6 +30,7 @@ from engine.store.locks import file_lock
 if TYPE_CHECKING:
     from engine.store.containers import ContainerStore
     from engine.store.gc import GCResult
+    from engine.store.networks import NetworkStore
     from engine.store.secrets import SecretStore
     from engine.store.volumes import VolumeStore
 
@@ -78,6 +79,12 @@ class Store:
         from engine.store.volumes import VolumeStore
 
         return VolumeStore(self.cfg, self.db)
+
+    @cached_property
+    def networks(self) -> "NetworkStore":
+        from engine.store.networks import NetworkStore
+
+        return NetworkStore(self.cfg, self.db)
 
     @cached_property
     def secrets(self) -> "SecretStore":

@@ -120,7 +120,55 @@ MIGRATIONS: list[str] = [
         updated  REAL NOT NULL
     );
     """,
-    # 3 - later issues append their migrations here.
+    # 3 - issue 4: named networks and which containers are attached to them (IPAM).
+    """
+    CREATE TABLE networks (
+        id                TEXT PRIMARY KEY,                 -- 64 hex
+        name              TEXT NOT NULL UNIQUE,
+        driver            TEXT NOT NULL DEFAULT 'bridge',
+        network_interface TEXT NOT NULL UNIQUE,             -- bridge: hull0 (default), hull1, ...
+        subnets           TEXT NOT NULL DEFAULT '[]',       -- JSON [{subnet, gateway, lease_range}]
+        ipv6_enabled      INTEGER NOT NULL DEFAULT 0,
+        internal          INTEGER NOT NULL DEFAULT 0,
+        dns_enabled       INTEGER NOT NULL DEFAULT 1,
+        labels            TEXT NOT NULL DEFAULT '{}',
+        options           TEXT NOT NULL DEFAULT '{}',
+        created           REAL NOT NULL
+    );
+
+    -- an address is held from container create to container removal (Podman keeps it
+    -- across restarts); the container's row going takes its attachments with it
+    CREATE TABLE network_attachments (
+        network_id     TEXT NOT NULL REFERENCES networks(id),
+        container_id   TEXT NOT NULL REFERENCES containers(id) ON DELETE CASCADE,
+        ip             TEXT NOT NULL,
+        mac            TEXT NOT NULL,
+        aliases        TEXT NOT NULL DEFAULT '[]',          -- JSON list
+        interface_name TEXT NOT NULL,                       -- eth0, eth1, ... in the container
+        seq            INTEGER NOT NULL DEFAULT 0,          -- order the container joined its networks
+        PRIMARY KEY (network_id, container_id),
+        UNIQUE (network_id, ip)
+    ) WITHOUT ROWID;
+    CREATE INDEX network_attachments_container ON network_attachments(container_id);
+    """,
+    # 4 - issue 4: pods (members are the containers whose `pod` column holds the id).
+    """
+    CREATE TABLE pods (
+        id            TEXT PRIMARY KEY,                 -- 64 hex
+        name          TEXT NOT NULL UNIQUE,
+        created       REAL NOT NULL,
+        infra_id      TEXT NOT NULL DEFAULT '',         -- '' for --infra=false
+        shared        TEXT NOT NULL DEFAULT '[]',       -- JSON namespaces members join: ipc, net, uts...
+        share_parent  INTEGER NOT NULL DEFAULT 1,
+        labels        TEXT NOT NULL DEFAULT '{}',
+        hostname      TEXT NOT NULL DEFAULT '',
+        exit_policy   TEXT NOT NULL DEFAULT 'continue', -- continue|stop
+        cgroup_parent TEXT NOT NULL DEFAULT '',
+        options       TEXT NOT NULL DEFAULT '{}'        -- JSON: network, ports, dns, add_hosts, infra_*...
+    );
+    CREATE INDEX containers_pod ON containers(pod);
+    """,
+    # 5 - later issues append their migrations here.
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
