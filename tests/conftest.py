@@ -23,6 +23,7 @@ pytest_plugins = [
     "tests.fixtures.images",
     "tests.fixtures.users",
     "tests.fixtures.cli",
+    "tests.fixtures.api",
 ]
 if importlib.util.find_spec("tests.fixtures.registry") is not None:
     pytest_plugins.append("tests.fixtures.registry")

@@ -9,6 +9,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "info": ("engine.cli.info", "Display hull system information"),
     "prune": ("engine.cli.system_prune", "Remove unused data"),
     "reset": ("engine.cli.system_reset", "Reset hull storage"),
+    "service": ("engine.cli.system_service", "Run an API service"),
 }
 
 

@@ -1,0 +1,259 @@
+"""`hull system service`: the listening side of the REST API.
+
+One process accepts; every connection is served by a forked child.  Why fork
+rather than threads: the services enter Hull's user namespace (setns, which a
+threaded process cannot do) and the built-in runtime forks for exec, which is
+only safe from a single-threaded process; a child per connection is also
+isolated (a stuck `logs -f` or a crash ends one connection, not the service).
+The parent never opens the store, so no SQLite handle crosses a fork.
+
+Only the socket's owner and root are served: the parent reads SO_PEERCRED
+before forking, outside any user namespace, so the uids are the host's.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import selectors
+import signal
+import socket
+import stat
+import struct
+import sys
+import time
+from pathlib import Path
+
+from engine.errors import HullError, InvalidArgument, StorageError
+
+SD_LISTEN_FDS_START = 3
+
+
+class Listener:
+    def __init__(self, sock: socket.socket, description: str, path: Path | None = None) -> None:
+        self.sock = sock
+        self.description = description
+        self.path = path        # a unix socket file we created (removed on exit)
+
+
+def default_uri() -> str:
+    from engine.config import default_runroot
+
+    return f"unix://{default_runroot() / 'hull.sock'}"
+
+
+def activated_sockets() -> list[socket.socket]:
+    """Sockets passed by systemd socket activation (LISTEN_PID/LISTEN_FDS)."""
+    try:
+        if int(os.environ.get("LISTEN_PID", "0")) != os.getpid():
+            return []
+        count = int(os.environ.get("LISTEN_FDS", "0"))
+    except ValueError:
+        return []
+    for key in ("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"):
+        os.environ.pop(key, None)
+    socks = []
+    for fd in range(SD_LISTEN_FDS_START, SD_LISTEN_FDS_START + count):
+        os.set_inheritable(fd, False)
+        socks.append(socket.socket(fileno=fd))
+    return socks
+
+
+def listen(uri: str) -> Listener:
+    """unix://PATH (socket 0600 in a 0700 directory) or tcp://HOST:PORT."""
+    if uri.startswith("unix://"):
+        return _listen_unix(Path(uri[len("unix://"):]))
+    if uri.startswith("tcp://"):
+        hostport = uri[len("tcp://"):].rstrip("/")
+        host, sep, port = hostport.rpartition(":")
+        if not sep or not port.isdigit():
+            raise InvalidArgument(f"invalid URI {uri!r}: expected tcp://HOST:PORT")
+        host = host.strip("[]") or "127.0.0.1"
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, int(port)))
+        except OSError as exc:
+            sock.close()
+            raise InvalidArgument(f"cannot listen on {uri}: {exc.strerror}") from None
+        sock.listen(128)
+        print(f"WARNING: the API is served on {uri} WITHOUT authentication or encryption: "
+              "anyone who can reach that address controls your containers", file=sys.stderr)
+        return Listener(sock, uri)
+    raise InvalidArgument(f"invalid URI {uri!r}: only unix:// and tcp:// are supported")
+
+
+def _listen_unix(path: Path) -> Listener:
+    if not path.is_absolute():
+        raise InvalidArgument(f"socket path {path} must be absolute")
+    parent = path.parent
+    try:
+        parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = parent.lstat()
+    except OSError as exc:
+        raise StorageError(f"cannot create {parent}: {exc.strerror}") from None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+        raise StorageError(f"{parent} is not a directory owned by uid {os.geteuid()}")
+    if st.st_mode & 0o077:
+        os.chmod(parent, 0o700)
+    try:
+        if stat.S_ISSOCK(path.lstat().st_mode):
+            _refuse_if_live(path)
+            path.unlink()
+    except FileNotFoundError:
+        pass
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    old = os.umask(0o177)  # the socket file is born 0600: no window where others may connect
+    try:
+        sock.bind(str(path))
+    except OSError as exc:
+        sock.close()
+        raise StorageError(f"cannot listen on {path}: {exc.strerror}") from None
+    finally:
+        os.umask(old)
+    sock.listen(128)
+    return Listener(sock, f"unix://{path}", path)
+
+
+def _refuse_if_live(path: Path) -> None:
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        return  # stale socket file: take it over
+    finally:
+        probe.close()
+    raise StorageError(f"{path}: another service is already listening there")
+
+
+def peer_allowed(conn: socket.socket) -> bool:
+    if conn.family != socket.AF_UNIX:
+        return True  # tcp:// was asked for explicitly, with a warning
+    try:
+        _pid, uid, _gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+    except OSError:
+        return False
+    return uid in (0, os.geteuid())
+
+
+class Service:
+    """Accept loop with an idle timer: `idle_timeout` seconds without a connection
+    open and without a new one ends the service (0 = never), as Podman's --time."""
+
+    def __init__(self, listeners: list[Listener], idle_timeout: float, ctx_factory) -> None:
+        self.listeners = listeners
+        self.idle_timeout = idle_timeout
+        self.ctx_factory = ctx_factory   # -> EngineConfig, called in each child
+        self.children: set[int] = set()
+        self.stopping = False
+
+    def serve(self) -> None:
+        sel = selectors.DefaultSelector()
+        for listener in self.listeners:
+            listener.sock.setblocking(False)
+            sel.register(listener.sock, selectors.EVENT_READ, listener)
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        last_activity = time.monotonic()
+        try:
+            while not self.stopping:
+                self._reap()
+                if self.children:
+                    last_activity = time.monotonic()
+                timeout = 1.0
+                if self.idle_timeout > 0:
+                    remaining = self.idle_timeout - (time.monotonic() - last_activity)
+                    if remaining <= 0 and not self.children:
+                        break
+                    timeout = max(0.05, min(timeout, remaining))
+                for key, _ in sel.select(timeout):
+                    self._accept(key.data)
+                    last_activity = time.monotonic()
+        finally:
+            sel.close()
+            for listener in self.listeners:
+                listener.sock.close()
+                if listener.path is not None:
+                    try:
+                        listener.path.unlink()
+                    except OSError:
+                        pass
+
+    def _stop(self, _signum: int, _frame: object) -> None:
+        self.stopping = True
+
+    def _reap(self) -> None:
+        for pid in list(self.children):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                self.children.discard(pid)
+
+    def _accept(self, listener: Listener) -> None:
+        try:
+            conn, _ = listener.sock.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            if exc.errno in (errno.EMFILE, errno.ENFILE):
+                time.sleep(0.1)  # out of descriptors: let children finish
+            return
+        if not peer_allowed(conn):
+            conn.close()
+            return
+        pid = os.fork()
+        if pid:
+            conn.close()
+            self.children.add(pid)
+            return
+        # child: serve this connection, then exit without running the parent's cleanup
+        code = 0
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            for other in self.listeners:
+                other.sock.close()
+            conn.setblocking(True)
+            serve_connection(conn, self.ctx_factory)
+        except BaseException:  # noqa: BLE001 - a child must never return into the accept loop
+            code = 1
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
+
+
+def serve_connection(conn: socket.socket, ctx_factory) -> None:
+    from engine.api import context
+    from engine.api.http import ClientGone, Connection
+    from engine.api.router import dispatch
+
+    context.set_factory(ctx_factory)
+    connection = Connection(conn)
+    try:
+        for request in connection.requests():
+            dispatch(request)
+    except (ClientGone, ConnectionError):
+        pass
+    finally:
+        if not connection.hijacked:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        conn.close()
+
+
+def run(uris: list[str], idle_timeout: float, ctx_factory) -> None:
+    listeners = [Listener(s, "socket-activated") for s in activated_sockets()]
+    if not listeners:
+        listeners = [listen(u) for u in (uris or [default_uri()])]
+    try:
+        Service(listeners, idle_timeout, ctx_factory).serve()
+    except HullError:
+        raise
