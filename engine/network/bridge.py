@@ -353,3 +353,119 @@ def detach(container_netns: str | None, ifname: str, *, network: Any = None,
             _delete_link(ipr, host_interface)
     if network is not None:
         remove_bridge_if_unused(network, netns)
+
+
+# -- a container's networks (called by lifecycle.py for mode "bridge") ---------------
+# Root's default network mode ("") is bridge on `hull` (lifecycle.default_mode reads this).
+DEFAULT_READY = False
+
+
+def _host_netns(cfg: Any, cid: str) -> str | None:
+    if not cfg.rootless:
+        return None
+    from engine.network import rootless_netns
+
+    return rootless_netns.acquire(cfg, cid)
+
+
+def _dns_register(cfg: Any, c: Any, net: Any, att: Any) -> None:
+    if not _get(net, "dns_enabled", False):
+        return
+    from engine.network import dns
+
+    subnets = [str(_get(s, "subnet")) for s in _get(net, "subnets", None) or []]
+    gateways = [str(_get(s, "gateway")) for s in _get(net, "subnets", None) or [] if _get(s, "gateway")]
+    dns.register(cfg, net.name, c.id, c.name, list(att.aliases or []), [att.ip.split("/", 1)[0]],
+                 gateways, subnets)
+
+
+def _dns_unregister(cfg: Any, network: str, cid: str) -> None:
+    try:
+        from engine.network import dns
+
+        dns.unregister(cfg, network, cid)
+    except (ImportError, HullError, OSError):
+        pass
+
+
+def _plug(cfg: Any, store: Any, c: Any, netns_path: str, att: Any, host_ns: str | None,
+          default_route: bool) -> dict[str, Any]:
+    net = store.networks.get(att.network_id)
+    entry = attach(netns_path, net, att, att.interface_name, netns=host_ns, default_route=default_route)
+    entry["internal"] = bool(_get(net, "internal", False))
+    try:
+        _dns_register(cfg, c, net, att)
+    except BaseException:
+        _unplug(cfg, c.id, netns_path, entry, host_ns)
+        raise
+    return entry
+
+
+def _unplug(cfg: Any, cid: str, netns_path: str | None, entry: dict[str, Any], host_ns: str | None) -> None:
+    _dns_unregister(cfg, entry["network"], cid)
+    detach(netns_path, entry["interface"], netns=host_ns, host_interface=entry.get("host_interface", ""),
+           network={"name": entry["network"], "network_interface": entry["bridge"]})
+
+
+def setup(cfg: Any, store: Any, c: Any, netns_path: str) -> dict[str, Any]:
+    """Plug the container (netns file `netns_path`) into each network it is attached
+    to, eth0 first; returns what lifecycle merges into network.json."""
+    host_ns = _host_netns(cfg, c.id)
+    done: list[dict[str, Any]] = []
+    try:
+        for i, att in enumerate(store.networks.of_container(c.id)):
+            done.append(_plug(cfg, store, c, netns_path, att, host_ns, default_route=(i == 0)))
+    except BaseException:
+        for entry in reversed(done):
+            try:
+                _unplug(cfg, c.id, netns_path, entry, host_ns)
+            except HullError:
+                pass
+        if cfg.rootless:
+            from engine.network import rootless_netns
+
+            rootless_netns.release(cfg, c.id)
+        raise
+    return {"host_netns": host_ns or "", "attachments": done, "ips": [e["ip"] for e in done]}
+
+
+def teardown(cfg: Any, store: Any, c: Any, doc: dict[str, Any]) -> None:
+    """Undo setup from network.json: veths, DNS records, unused bridges, and (rootless)
+    this container's use of the rootless netns.  Idempotent, best effort per piece."""
+    cid = c if isinstance(c, str) else c.id
+    host_ns = doc.get("host_netns") or None
+    error: BaseException | None = None
+    for entry in reversed(doc.get("attachments") or []):
+        try:
+            _unplug(cfg, cid, doc.get("netns"), entry, host_ns)
+        except (HullError, OSError) as exc:
+            error = error or exc
+    if cfg.rootless:
+        from engine.network import rootless_netns
+
+        rootless_netns.release(cfg, cid)
+    if error is not None:
+        raise error
+
+
+def connect_running(cfg: Any, store: Any, c: Any, att: Any, doc: dict[str, Any] | None) -> dict[str, Any]:
+    """`network connect` on a running container: plug `att` in; returns the new doc."""
+    if not doc or doc.get("mode") != "bridge" or not doc.get("netns"):
+        raise HullError(f"container {c.id} is not running on a bridge network: cannot connect it")
+    entries = list(doc.get("attachments") or [])
+    host_ns = doc.get("host_netns") or None
+    entry = _plug(cfg, store, c, doc["netns"], att, host_ns, default_route=not entries)
+    return {**doc, "attachments": entries + [entry], "ips": [e["ip"] for e in entries + [entry]]}
+
+
+def disconnect_running(cfg: Any, store: Any, c: Any, att: Any, doc: dict[str, Any] | None) -> dict[str, Any]:
+    """`network disconnect` on a running container: unplug `att`; returns the new doc."""
+    if not doc:
+        return doc or {}
+    name = att.network_name or store.networks.get(att.network_id).name
+    keep, gone = [], []
+    for e in doc.get("attachments") or []:
+        (gone if e["network"] == name else keep).append(e)
+    for entry in gone:
+        _unplug(cfg, c.id, doc.get("netns"), entry, doc.get("host_netns") or None)
+    return {**doc, "attachments": keep, "ips": [e["ip"] for e in keep]}
