@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "logout": ("engine.cli.logout", "Log out of a container registry"),
     "logs": ("engine.cli.logs", "Fetch the logs of one or more containers"),
     "mount": ("engine.cli.container_mount", "Mount a working container's root filesystem"),
+    "network": ("engine.cli.network", "Manage networks"),
     "pause": ("engine.cli.pause", "Pause all the processes in one or more containers"),
     "port": ("engine.cli.port", "List port mappings or a specific mapping for the container"),
     "ps": ("engine.cli.ps", "List containers"),

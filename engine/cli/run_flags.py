@@ -106,7 +106,7 @@ def build(p: HullParser, run: bool = True) -> None:
     _value(p, "--memory-swap", help="Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
     _list(p, "--mount", help="Attach a filesystem mount to the container")
     _value(p, "--name", help="Assign a name to the container")
-    _value(p, "--network", "--net", dest="network", help="Connect a container to a network")
+    _list(p, "--network", "--net", dest="network", help="Connect a container to a network")
     _list(p, "--network-alias", help="Add network-scoped alias for the container")
     p.add_bool("--no-healthcheck", help="Disable healthchecks on container")
     p.add_bool("--no-hosts", help="Do not create /etc/hosts within the container, instead use the version "
@@ -256,8 +256,8 @@ def read_label_files(paths: Sequence[str]) -> list[str]:
 
 
 # Flags Hull parses but cannot honour yet: an error when given, never silently dropped.
-_UNSUPPORTED = ("publish", "publish_all", "expose", "dns_search", "dns_option", "network_alias", "ip",
-                "mac_address", "ipc", "pid", "uts", "cgroupns", "pod", "platform", "arch", "os", "variant")
+_UNSUPPORTED = ("publish", "publish_all", "expose", "dns_search", "dns_option",
+                "ipc", "pid", "uts", "cgroupns", "pod", "platform", "arch", "os", "variant")
 
 
 def to_options(ns: argparse.Namespace, image: str, command: list[str], *, detach: bool | None = None) -> Any:
@@ -270,9 +270,8 @@ def to_options(ns: argparse.Namespace, image: str, command: list[str], *, detach
             raise InvalidArgument(f"--{key.replace('_', '-')} is not supported yet")
     if ns.health_cmd is not None and ns.no_healthcheck:
         raise InvalidArgument("cannot specify both --no-healthcheck and --health-cmd")
-    network = ns.network or "private"
-    if network not in ("none", "host", "private", "bridge", "slirp4netns", "pasta"):
-        raise InvalidArgument(f'network "{network}": network not found')
+    network, network_arg, networks = parse.parse_network(ns.network, ns.network_alias, ns.ip or "",
+                                                         ns.mac_address or "")
     opts = ContainerOptions(
         image=image,
         name=ns.name or "",
@@ -338,6 +337,8 @@ def to_options(ns: argparse.Namespace, image: str, command: list[str], *, detach
         timezone=ns.timezone or "",
         secrets=[parse.parse_secret(s) for s in ns.secret],
         network=network,
+        network_arg=network_arg,
+        networks=networks,
         dns=list(ns.dns),
         add_hosts=list(ns.add_host),
         no_hosts=ns.no_hosts,

@@ -387,6 +387,10 @@ def _create(cfg: EngineConfig, store: Any, opts: Any, runtime: str | None, pull_
 def _prepare(cfg: EngineConfig, store: Any, container: Any, image: Any, config: dict, opts: Any) -> CreateResult:
     cid = container.id
     cs = store.containers
+    if opts.network in ("", "bridge"):  # addresses on named networks (IPAM), before hosts is written
+        from engine.services.networks import attach_at_create
+
+        attach_at_create(cfg, store, cid, opts)
     cs.make_dirs(cid)
     userdata = cs.userdata(cid)
     hostname = opts.hostname or (os.uname().nodename if opts.network == "host" else cid[:12])

@@ -312,6 +312,10 @@ def inspect_one(store: Any, c: Container, size: bool = False) -> dict:
     }
     if doc["HostConfig"]["LogConfig"]["Type"] != "none":  # Podman: the log file's path (ctr.log)
         doc["HostConfig"]["LogConfig"]["Path"] = str(cs.log_path(c.id))
+    from engine.services.networks import inspect_settings, network_mode
+
+    doc["HostConfig"]["NetworkMode"] = network_mode(store.cfg, opts)
+    doc["NetworkSettings"].update(inspect_settings(store, c))
     try:
         doc["State"]["ExitFile"] = str(exit_file(store, c.id)) if os.path.exists(exit_file(store, c.id)) else ""
     except OSError:

@@ -802,3 +802,106 @@ def parse_entrypoint(text: str) -> list[str]:
         if isinstance(arr, list) and all(isinstance(a, str) for a in arr):
             return arr
     return [text]
+
+
+# --------------------------------------------------------------------------- networks
+
+NETWORK_MODES = ("none", "host", "private", "bridge", "pasta", "slirp4netns", "container", "ns")
+DEFAULT_NETWORK = "hull"   # what `--network bridge` names (Podman: "podman")
+_ATTACH_KEYS = ("alias", "ip", "ip6", "mac", "interface_name")
+
+
+def _static_ip(text: str, flag: str) -> str:
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(text.strip())
+    except ValueError:
+        raise InvalidArgument(f'"{text}" is not an ip address') from None
+    if ip.version != (6 if flag == "ip6" else 4):
+        raise InvalidArgument(f'"{text}" is not an IPv{6 if flag == "ip6" else 4} address')
+    return str(ip)
+
+
+def _mac(text: str) -> str:
+    from engine.network.ipam import parse_mac
+
+    return parse_mac(text)
+
+
+def _attachment_opts(text: str, name: str) -> "NetworkAttachment":
+    from engine.spec.options import NetworkAttachment
+
+    att = NetworkAttachment()
+    for item in filter(None, text.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq or key not in _ATTACH_KEYS:
+            raise InvalidArgument(f"unknown bridge network option: {key}")
+        if key == "alias":
+            att.aliases.append(value)
+        elif key == "ip":
+            att.ip = _static_ip(value, "ip")
+        elif key == "ip6":
+            att.ip6 = _static_ip(value, "ip6")
+        elif key == "mac":
+            att.mac = _mac(value)
+        else:
+            att.interface_name = value
+    return att
+
+
+def parse_network(values: Iterable[str], aliases: Iterable[str] = (), ip: str = "",
+                  mac: str = "") -> tuple[str, str, dict]:
+    """--network (repeatable) with --network-alias/--ip/--mac-address -> (mode, arg,
+    {network name: NetworkAttachment}), as Podman's ParseNetworkFlag:
+
+    none | host | private | bridge[:opts] (the default network) | NAME[:alias=a,ip=..,
+    mac=..,interface_name=..] | NAME1,NAME2 | container:ID | ns:PATH | pasta[:opts] |
+    slirp4netns[:opts].  Unset -> mode "" (the user's default network mode; --ip and
+    friends then mean the default network).  Several values must all be networks."""
+    from engine.spec.options import NetworkAttachment
+
+    values = [v for v in values if v != ""]
+    aliases = [a for a in aliases if a]
+    mode, arg = "", ""
+    networks: dict[str, NetworkAttachment] = {}
+    for value in values:
+        head, colon, rest = value.partition(":")
+        if head in ("none", "host", "private", "container", "ns", "pasta", "slirp4netns"):
+            if len(values) > 1:
+                raise InvalidArgument(f"cannot set multiple networks without bridge network mode, "
+                                      f"selected mode {head}: invalid argument")
+            if head in ("none", "host", "private") and colon:
+                raise InvalidArgument(f"network mode {head} does not take options: invalid argument")
+            if head in ("container", "ns") and not rest:
+                raise InvalidArgument(f"invalid {'container' if head == 'container' else 'ns'} network "
+                                      f"mode: {value}: invalid argument")
+            mode, arg = head, rest
+            continue
+        mode = "bridge"
+        if head == "bridge":
+            head = DEFAULT_NETWORK
+        if not colon and "," in head:  # "net1,net2": Podman keeps this older form
+            for name in filter(None, head.split(",")):
+                networks.setdefault(name, NetworkAttachment())
+            continue
+        if not head:
+            raise InvalidArgument(f"network name cannot be empty: {value}: invalid argument")
+        if head in networks:
+            raise InvalidArgument(f"network {head} is given twice: invalid argument")
+        networks[head] = _attachment_opts(rest, head) if colon else NetworkAttachment()
+    if aliases or ip or mac:
+        if mode not in ("", "bridge"):
+            raise InvalidArgument("invalid config provided: networks and static ip/mac address can only be "
+                                  "used with Bridge mode networking")
+        if not networks:
+            networks[DEFAULT_NETWORK] = NetworkAttachment()
+        if len(networks) > 1 and (ip or mac):
+            raise InvalidArgument("--ip, --ip6 and --mac-address can only be set for a single network")
+        for att in networks.values():
+            att.aliases = att.aliases + [a for a in aliases if a not in att.aliases]
+            if ip:
+                att.ip = _static_ip(ip, "ip")
+            if mac:
+                att.mac = _mac(mac)
+    return mode, arg, networks

@@ -1,0 +1,287 @@
+"""`hull network create|ls|inspect|rm|prune|exists|connect|disconnect|reload`."""
+
+from __future__ import annotations
+
+import sys
+
+from engine.cli.parser import Context, HullParser, parse
+
+VERBS = {
+    "connect": "Add container to a network",
+    "create": "Create networks for containers and pods",
+    "disconnect": "Disconnect a container from a network",
+    "exists": "Check if network exists",
+    "inspect": "Inspect network",
+    "ls": "List networks",
+    "list": "List networks",
+    "prune": "Remove unused networks",
+    "reload": "Reload firewall rules for one or more containers",
+    "rm": "Remove networks",
+    "remove": "Remove networks",
+}
+HEADERS = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "NetworkInterface": "NETWORK INTERFACE",
+           "IPv6Enabled": "IPV6", "DNSEnabled": "DNS", "Created": "CREATED"}
+
+
+def main(prog: str, argv: list[str], ctx: Context) -> int:
+    from engine.errors import InvalidArgument
+
+    if not argv:
+        raise InvalidArgument(f"missing command '{prog} COMMAND'")
+    verb, rest = argv[0], argv[1:]
+    if verb in ("-h", "--help", "help"):
+        width = max(len(v) for v in VERBS) + 1
+        lines = ["Manage networks", "", "Usage:", f"  {prog} [command]", "", "Available Commands:"]
+        lines += [f"  {v.ljust(width)} {h}" for v, h in sorted(VERBS.items()) if v not in ("list", "remove")]
+        sys.stdout.write("\n".join(lines) + "\n")
+        return 0
+    handler = {"connect": _connect, "create": _create, "disconnect": _disconnect, "exists": _exists,
+               "inspect": _inspect, "ls": _ls, "list": _ls, "prune": _prune, "reload": _reload,
+               "rm": _rm, "remove": _rm}.get(verb)
+    if handler is None:
+        raise InvalidArgument(f"unrecognized command `{prog} {verb}`")
+    return handler(f"{prog} {verb}", rest, ctx)
+
+
+def _create(prog: str, argv: list[str], ctx: Context) -> int:
+    def build(p: HullParser) -> None:
+        p.add_argument("name", nargs="?", metavar="NAME")
+        p.add_argument("-d", "--driver", default="bridge", metavar="string",
+                       help='driver to manage the network (default "bridge")')
+        p.add_bool("--disable-dns", dest="disable_dns", help="disable dns plugin")
+        p.add_argument("--gateway", action="append", default=[], metavar="ipSlice",
+                       help="IPv4 or IPv6 gateway for the subnet")
+        p.add_bool("--ignore", help="Don't fail if network already exists")
+        p.add_argument("--interface-name", dest="interface_name", default="", metavar="string",
+                       help="interface name which is used by the driver")
+        p.add_bool("--internal", help="restrict external access from this network")
+        p.add_argument("--ip-range", dest="ip_range", action="append", default=[], metavar="stringArray",
+                       help="allocate container IP from range")
+        p.add_argument("--ipam-driver", dest="ipam_driver", default="", metavar="string",
+                       help="IP Address Management Driver")
+        p.add_bool("--ipv6", help="enable IPv6 networking")
+        p.add_argument("--label", action="append", default=[], metavar="stringArray",
+                       help="set metadata on a network")
+        p.add_argument("-o", "--opt", action="append", default=[], metavar="stringArray",
+                       help="Set driver specific options (default [])")
+        p.add_argument("--subnet", action="append", default=[], metavar="stringArray",
+                       help="subnets in CIDR format")
+
+    args = parse(ctx, prog, argv, build, VERBS["create"], (
+        "hull network create podman1", "hull network create --subnet 192.5.0.0/16 --gateway 192.5.0.3 mynet",
+        "hull network create --internal --label team=web mynet"), usage=f"{prog} [options] [NAME]")
+    from engine.errors import InvalidArgument
+    from engine.services import networks as svc
+    from engine.spec.parse import parse_key_values
+
+    if args.ipam_driver not in ("", "host-local"):
+        raise InvalidArgument(f"unsupported ipam driver {args.ipam_driver!r}: invalid argument")
+    net = svc.create(ctx.config(), name=args.name or None, subnet=args.subnet, gateway=args.gateway,
+                     ip_range=args.ip_range, internal=args.internal,
+                     labels=parse_key_values(args.label, "--label"),
+                     options=parse_key_values(args.opt, "--opt"), disable_dns=args.disable_dns,
+                     driver=args.driver, ipv6=args.ipv6, ignore=args.ignore, interface_name=args.interface_name)
+    print(net.name)
+    return 0
+
+
+def _exists(prog: str, argv: list[str], ctx: Context) -> int:
+    def build(p: HullParser) -> None:
+        p.add_argument("name", metavar="NETWORK")
+
+    args = parse(ctx, prog, argv, build, VERBS["exists"], ("hull network exists net1",), usage=f"{prog} NETWORK")
+    from engine.services import networks as svc
+
+    return 0 if svc.exists(ctx.config(), args.name) else 1
+
+
+def template_row(doc: dict, no_trunc: bool = True) -> dict:
+    """An inspect document with Podman's Go field names, for --format templates."""
+    from engine.cli.output import _cell
+
+    labels = doc.get("labels") or {}
+    return {
+        "Name": doc["name"],
+        "ID": doc["id"] if no_trunc else doc["id"][:12],
+        "Driver": doc["driver"],
+        "NetworkInterface": doc.get("network_interface", ""),
+        "Created": doc.get("created", ""),
+        "Subnets": [{"Subnet": s["subnet"], "Gateway": s.get("gateway", ""),
+                     "LeaseRange": ({"StartIP": s["lease_range"]["start_ip"], "EndIP": s["lease_range"]["end_ip"]}
+                                    if s.get("lease_range") else None)} for s in doc.get("subnets") or []],
+        "IPv6Enabled": doc.get("ipv6_enabled", False),
+        "Internal": doc.get("internal", False),
+        "DNSEnabled": doc.get("dns_enabled", False),
+        "Labels": labels,
+        "Options": doc.get("options") or {},
+        "IPAMOptions": doc.get("ipam_options") or {},
+        "Containers": doc.get("containers") or {},
+        # `network ls` columns Podman offers as methods
+        "LabelsString": ",".join(f"{k}={_cell(v)}" for k, v in sorted(labels.items())),
+    }
+
+
+def _inspect(prog: str, argv: list[str], ctx: Context) -> int:
+    def build(p: HullParser) -> None:
+        p.add_argument("names", nargs="+", metavar="NETWORK")
+        p.add_argument("-f", "--format", default="json", metavar="string",
+                       help="Pretty-print network to JSON or using a Go template")
+
+    args = parse(ctx, prog, argv, build, VERBS["inspect"], ("hull network inspect podman",),
+                 usage=f"{prog} [options] NETWORK [NETWORK...]")
+    from engine.cli.output import Printer, format_spec
+    from engine.errors import HullError
+    from engine.services import networks as svc
+
+    cfg = ctx.config()
+    docs, errors, code = [], [], 0
+    for name in args.names:
+        try:
+            docs.append(svc.inspect(cfg, [name])[0])
+        except HullError as err:
+            errors.append(str(err))
+            code = err.exit_code
+    out = Printer()
+    spec = format_spec(args.format)
+    if spec is None or spec.kind == "json":
+        out.json(docs)  # Podman prints [] even when every name was unknown
+    else:
+        out.formatted(spec, [template_row(d) for d in docs])
+    sys.stdout.flush()
+    for line in errors:
+        sys.stderr.write(f"Error: {line}\n")
+    return code
+
+
+def _ls(prog: str, argv: list[str], ctx: Context) -> int:
+    def build(p: HullParser) -> None:
+        p.add_argument("-f", "--filter", action="append", default=[], metavar="stringArray",
+                       help="Provide filter values (e.g. 'name=podman')")
+        p.add_argument("--format", metavar="string", help="Pretty-print networks to JSON or using a Go template")
+        p.add_bool("-n", "--noheading", help="Do not print headers")
+        p.add_bool("--no-trunc", dest="no_trunc", help="Do not truncate the network ID")
+        p.add_bool("-q", "--quiet", help="display only names")
+
+    args = parse(ctx, prog, argv, build, VERBS["ls"], ("hull network ls", "hull network ls --format json",
+                 "hull network ls --filter name=foo --filter label=blue"), usage=f"{prog} [options]")
+    from engine.cli.output import Printer, format_spec, parse_filters
+    from engine.services import networks as svc
+    from engine.services.common import open_store
+
+    cfg = ctx.config()
+    nets = svc.list_networks(cfg, parse_filters(args.filter))
+    out = Printer()
+    if args.quiet:
+        out.lines(n.name for n in nets)
+        return 0
+    spec = format_spec(args.format, HEADERS)
+    if spec is not None and spec.kind == "json":
+        store = open_store(cfg)
+        out.json([svc.inspect_doc(store, n, with_containers=False) for n in nets])
+        return 0
+    rows = [template_row(svc.inspect_doc(None, n, with_containers=False), args.no_trunc) for n in nets]
+    if spec is not None:
+        out.formatted(spec, rows, noheading=args.noheading)
+    else:
+        out.table(rows, [("ID", "NETWORK ID"), ("Name", "NAME"), ("Driver", "DRIVER")], noheading=args.noheading)
+    return 0
+
+
+def _rm(prog: str, argv: list[str], ctx: Context) -> int:
+    def build(p: HullParser) -> None:
+        p.add_argument("names", nargs="+", metavar="NETWORK")
+        p.add_bool("-f", "--force", help="remove any containers using network")
+        p.add_argument("-t", "--time", type=int, default=None, metavar="int",
+                       help="Seconds to wait for running containers to stop before killing the container")
+
+    args = parse(ctx, prog, argv, build, VERBS["rm"], ("hull network rm podman",),
+                 usage=f"{prog} [options] NETWORK [NETWORK...]")
+    from engine.services import networks as svc
+
+    report = svc.remove(ctx.config(), list(args.names), force=args.force, timeout=args.time)
+    for name in report.removed:
+        sys.stdout.write(name + "\n")
+    sys.stdout.flush()
+    for err in report.errors:
+        sys.stderr.write(f"Error: {err}\n")
+    return report.exit_code
+
+
+def _prune(prog: str, argv: list[str], ctx: Context) -> int:
+    def build(p: HullParser) -> None:
+        p.add_argument("--filter", action="append", default=[], metavar="stringArray",
+                       help="Provide filter values (e.g. 'label=<key>=<value>')")
+        p.add_bool("-f", "--force", help="do not prompt for confirmation")
+
+    args = parse(ctx, prog, argv, build, VERBS["prune"], ("hull network prune",), usage=f"{prog} [options]")
+    from engine.cli.image_prune import confirm
+    from engine.cli.output import parse_filters
+    from engine.services import networks as svc
+
+    filters = parse_filters(args.filter, svc.PRUNE_FILTERS)
+    if not args.force and not confirm("WARNING! This will remove all networks not used by at least one "
+                                      "container.\nAre you sure you want to continue? [y/N] "):
+        return 0
+    for name in svc.prune(ctx.config(), filters):
+        sys.stdout.write(name + "\n")
+    return 0
+
+
+def _connect(prog: str, argv: list[str], ctx: Context) -> int:
+    def build(p: HullParser) -> None:
+        p.add_argument("network", metavar="NETWORK")
+        p.add_argument("container", metavar="CONTAINER")
+        p.add_argument("--alias", action="append", default=[], metavar="strings",
+                       help="network scoped alias for container")
+        p.add_argument("--ip", default="", metavar="ip", help="set a static ipv4 address for this container network")
+        p.add_argument("--ip6", default="", metavar="ip", help="set a static ipv6 address for this container network")
+        p.add_argument("--mac-address", dest="mac_address", default="", metavar="string",
+                       help="set a static mac address for this container network")
+
+    args = parse(ctx, prog, argv, build, VERBS["connect"], ("hull network connect web secondary",),
+                 usage=f"{prog} [options] NETWORK CONTAINER")
+    from engine.errors import InvalidArgument
+    from engine.services import networks as svc
+
+    if args.ip6:
+        raise InvalidArgument("IPv6 networks are not supported by hull yet: invalid argument")
+    aliases = [a for text in args.alias for a in text.split(",") if a]
+    svc.connect(ctx.config(), args.network, args.container, aliases=aliases, ip=args.ip, mac=args.mac_address)
+    return 0
+
+
+def _disconnect(prog: str, argv: list[str], ctx: Context) -> int:
+    def build(p: HullParser) -> None:
+        p.add_argument("network", metavar="NETWORK")
+        p.add_argument("container", metavar="CONTAINER")
+        p.add_bool("-f", "--force", help="force removal of container from network")
+
+    args = parse(ctx, prog, argv, build, VERBS["disconnect"], ("hull network disconnect web secondary",),
+                 usage=f"{prog} [options] NETWORK CONTAINER")
+    from engine.services import networks as svc
+
+    svc.disconnect(ctx.config(), args.network, args.container, force=args.force)
+    return 0
+
+
+def _reload(prog: str, argv: list[str], ctx: Context) -> int:
+    def build(p: HullParser) -> None:
+        p.add_argument("containers", nargs="*", metavar="CONTAINER")
+        p.add_bool("-a", "--all", help="Reload network configuration of all containers")
+
+    args = parse(ctx, prog, argv, build, VERBS["reload"], ("hull network reload --all",),
+                 usage=f"{prog} [options] [CONTAINER...]")
+    from engine.errors import InvalidArgument
+    from engine.services import networks as svc
+    from engine.services.common import open_store
+
+    cfg = ctx.config()
+    if args.all == bool(args.containers):
+        raise InvalidArgument("--all and containers cannot be used together" if args.all
+                              else "no container names or --all given")
+    names = [c.id for c in open_store(cfg).containers.list() if c.state.active] if args.all else args.containers
+    # Hull's bridge rules are set at start and kept by the kernel; a firewall reload of the
+    # host cannot flush what hull does not keep there, so nothing needs redoing.
+    for cid in svc.reload(cfg, names):
+        sys.stdout.write(cid + "\n")
+    return 0
