@@ -1,0 +1,111 @@
+"""engine/store/networks.py: records, the default network, attachments and IPAM under
+concurrency (several processes allocating on one network at once)."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from engine.config import EngineConfig
+from engine.errors import Conflict, InUse, NetworkNotFound
+from engine.store import Store
+from engine.store.networks import DEFAULT_NETWORK
+
+
+def _container(store: Store, name: str) -> str:
+    return store.containers.create(name, None, "", options={}, labels={}, command=["true"]).id
+
+
+def test_default_network_made_once(store):
+    nets = store.networks.list()
+    assert [n.name for n in nets] == [DEFAULT_NETWORK]
+    default = nets[0]
+    assert default.network_interface == "hull0" and not default.dns_enabled
+    assert default.subnets == [{"subnet": "10.88.0.0/16", "gateway": "10.88.0.1"}]
+    assert store.networks.ensure_default().id == default.id
+    with pytest.raises(Conflict, match="default network hull cannot be removed"):
+        store.networks.remove(default.id)
+
+
+def test_lookup_by_name_id_and_prefix(store):
+    net = store.networks.create("web")
+    assert store.networks.lookup("web").id == net.id
+    assert store.networks.lookup(net.id).name == "web"
+    assert store.networks.lookup(net.id[:8]).name == "web"
+    with pytest.raises(NetworkNotFound, match="unable to find network with name or ID nope: network not found"):
+        store.networks.lookup("nope")
+
+
+def test_bridge_names_reused_lowest_first(store):
+    a, b = store.networks.create("a"), store.networks.create("b")
+    assert (a.network_interface, b.network_interface) == ("hull1", "hull2")
+    store.networks.remove(a.id)
+    assert store.networks.create("c").network_interface == "hull1"
+
+
+def test_attach_detach_and_cascade(store):
+    net = store.networks.create("n", subnets=[{"subnet": "10.150.0.0/24"}])
+    c1, c2 = _container(store, "c1"), _container(store, "c2")
+    a1 = store.networks.attach(net.id, c1, aliases=["db"])
+    a2 = store.networks.attach(net.id, c2, ip="10.150.0.9", mac="02:11:22:33:44:55")
+    assert (a1.ip, a1.prefix_len, a1.gateway, a1.interface_name) == ("10.150.0.2", 24, "10.150.0.1", "eth0")
+    assert (a2.ip, a2.mac) == ("10.150.0.9", "02:11:22:33:44:55")
+    with pytest.raises(Conflict, match="already connected"):
+        store.networks.attach(net.id, c1)
+    with pytest.raises(InUse, match="has associated containers"):
+        store.networks.remove(net.id)
+    other = store.networks.create("o")
+    assert store.networks.attach(other.id, c1).interface_name == "eth1"
+    assert [a.network_name for a in store.networks.of_container(c1)] == ["n", "o"]
+    assert store.networks.detach(net.id, c2) and not store.networks.detach(net.id, c2)
+    store.containers.delete(c1)  # the row going takes its addresses with it
+    assert store.networks.users(net.id) == [] and store.networks.users(other.id) == []
+    store.networks.remove(net.id)
+
+
+def _allocate(root: str, run: str, network_id: str, count: int, queue) -> None:
+    store = Store.open(EngineConfig(root=Path(root), runroot=Path(run), rootless=False))
+    got = []
+    for i in range(count):
+        cid = store.containers.create(None, None, "", options={}, labels={}, command=["true"]).id
+        got.append(store.networks.attach(network_id, cid).ip)
+    queue.put(got)
+
+
+def test_parallel_processes_never_share_an_address(cfg, store):
+    net = store.networks.create("race", subnets=[{"subnet": "10.151.0.0/24"}])
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_allocate, args=(str(cfg.root), str(cfg.runroot), net.id, 10, queue))
+             for _ in range(6)]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    ips = [ip for r in results for ip in r]
+    assert len(ips) == 60 and len(set(ips)) == 60
+    # lowest-free: together they hold exactly .2 .. .61
+    assert sorted(int(ip.rsplit(".", 1)[1]) for ip in ips) == list(range(2, 62))
+
+
+def test_parallel_network_creates_get_distinct_subnets_and_bridges(cfg, store):
+    ctx = multiprocessing.get_context("fork")
+
+    def make(i: int) -> None:
+        s = Store.open(EngineConfig(root=cfg.root, runroot=cfg.runroot, rootless=False))
+        s.networks.create(f"net{i}")
+
+    procs = [ctx.Process(target=make, args=(i,)) for i in range(5)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    nets = [n for n in store.networks.list() if n.name != DEFAULT_NETWORK]
+    assert len(nets) == 5
+    assert len({n.subnets[0]["subnet"] for n in nets}) == 5
+    assert len({n.network_interface for n in nets}) == 5
