@@ -19,7 +19,7 @@ def opts_of(*argv: str, run: bool = True):
 # (argv, {attribute path: expected value})
 TABLE = [
     (["busybox"], {"image": "busybox", "command": [], "entrypoint": None, "detach": False, "tty": False,
-                   "interactive": False, "rm": False, "network": "private", "sig_proxy": True}),
+                   "interactive": False, "rm": False, "network": "", "sig_proxy": True}),
     (["busybox", "ls", "-la"], {"command": ["ls", "-la"]}),
     (["--rm", "busybox", "echo", "hi"], {"rm": True, "command": ["echo", "hi"]}),
     # flags after the image belong to the command (Podman's REMAINDER semantics)
@@ -97,6 +97,9 @@ TABLE = [
      {"secrets.0.name": "s1", "secrets.0.type": "mount", "secrets.1.type": "env", "secrets.1.target": "TOKEN"}),
     (["--network", "none", "busybox"], {"network": "none"}),
     (["--net=host", "busybox"], {"network": "host"}),
+    (["--network", "a:alias=x", "--network", "b", "--network-alias", "y", "busybox"],
+     {"network": "bridge", "network_arg": ""}),
+    (["--network", "container:web", "busybox"], {"network": "container", "network_arg": "web"}),
     (["--dns", "1.1.1.1", "--add-host", "db:10.0.0.2", "busybox"], {"dns": ["1.1.1.1"],
                                                                      "add_hosts": ["db:10.0.0.2"]}),
     # `--` ends the flags; what follows the image is the command, even another `--`
@@ -117,6 +120,14 @@ def test_argv_to_options(argv, expected):
     opts = opts_of(*argv)
     for path, value in expected.items():
         assert _get(opts, path) == value, path
+
+
+def test_network_flags_fill_the_attachments():
+    opts = opts_of("--network", "a:alias=x", "--network", "b", "--network-alias", "y", "busybox")
+    assert {k: v.aliases for k, v in opts.networks.items()} == {"a": ["x", "y"], "b": ["y"]}
+    opts = opts_of("--ip", "10.88.0.7", "--mac-address", "02:00:00:00:00:07", "busybox")
+    assert (opts.network, opts.networks["hull"].ip, opts.networks["hull"].mac) == ("", "10.88.0.7",
+                                                                                   "02:00:00:00:00:07")
 
 
 def test_create_has_no_detach_or_sig_proxy():
@@ -165,7 +176,8 @@ def test_label_file(tmp_path):
     (["-v", "a:b:c:d", "busybox"], "incorrect volume format"),
     (["--sysctl", "kernel.panic=1", "busybox"], "not allowed"),
     (["-p", "8080:80", "busybox"], "--publish is not supported"),
-    (["--network", "mynet", "busybox"], "network not found"),
+    (["--network", "none", "--network", "mynet", "busybox"], "cannot set multiple networks"),
+    (["--network", "none", "--ip", "10.88.0.5", "busybox"], "only be used with Bridge mode"),
     (["--userns", "weird", "busybox"], "namespace mode"),
 ])
 def test_bad_input_is_one_error(argv, message):
