@@ -256,7 +256,7 @@ def read_label_files(paths: Sequence[str]) -> list[str]:
 
 
 # Flags Hull parses but cannot honour yet: an error when given, never silently dropped.
-_UNSUPPORTED = ("publish", "publish_all", "expose", "dns_search", "dns_option",
+_UNSUPPORTED = ("publish", "publish_all", "expose",
                 "ipc", "pid", "uts", "cgroupns", "pod", "platform", "arch", "os", "variant")
 
 
@@ -339,8 +339,10 @@ def to_options(ns: argparse.Namespace, image: str, command: list[str], *, detach
         network=network,
         network_arg=network_arg,
         networks=networks,
-        dns=list(ns.dns),
-        add_hosts=list(ns.add_host),
+        dns=_dns_servers(ns.dns),
+        dns_search=list(ns.dns_search),
+        dns_options=list(ns.dns_option),
+        add_hosts=_add_hosts(ns.add_host),
         no_hosts=ns.no_hosts,
     )
     if ns.restart:
@@ -361,6 +363,26 @@ def to_options(ns: argparse.Namespace, image: str, command: list[str], *, detach
     if opts.rm and opts.restart.name not in ("no", ""):
         raise InvalidArgument('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"')
     return opts
+
+
+def _dns_servers(values: list[str]) -> list[str]:
+    import ipaddress
+
+    for v in values:
+        try:
+            ipaddress.ip_address(v.split("%", 1)[0])
+        except ValueError:
+            raise InvalidArgument(f"{v} is not an ip address") from None
+    return list(values)
+
+
+def _add_hosts(values: list[str]) -> list[str]:
+    """--add-host checked now (host-gateway is resolved when the files are written)."""
+    from engine.network.hostsfiles import parse_add_host
+
+    for v in values:
+        parse_add_host(v)
+    return list(values)
 
 
 def _swap(text: str | None, parse: Any) -> int | None:

@@ -7,7 +7,7 @@ launcher of the per-user responder (engine/network/dns_server.py).
     stop_if_idle(cfg)           stop it when no network has records left
 
 Everything lives in {runroot}/networks/dns/: one JSON records file per network
-(rewritten atomically under `lock`), `pid`, `lock`, `log`.  Rootful, the responder
+(rewritten atomically under dns.lock), dns.pid, dns.log.  Rootful, the responder
 serves in the host netns; rootless, inside the per-user rootless netns where the
 bridges live (engine/network/rootless_netns.py).  It listens on port 53 of each
 network's gateway(s).  Calls are idempotent and cheap when nothing changes.
@@ -30,6 +30,7 @@ from engine.config import EngineConfig
 from engine.errors import HullError
 
 READY_TIMEOUT = 10.0
+PIDFILE, LOCK, LOG = "dns.pid", "dns.lock", "dns.log"  # dotted: never a records file
 PORT = 53
 
 
@@ -47,7 +48,7 @@ def records_dir(cfg: EngineConfig) -> Path:
 def _locked(cfg: EngineConfig) -> Iterator[Path]:
     directory = records_dir(cfg)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(directory / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fd = os.open(directory / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield directory
@@ -131,7 +132,7 @@ def unregister_container(cfg: EngineConfig, container_id: str) -> None:
     if not directory.is_dir():
         return
     for entry in sorted(os.listdir(directory)):
-        if entry.startswith(".") or entry in ("lock", "pid", "log"):
+        if "." in entry:  # lock, pid, log and temp files; network files have none
             continue
         doc = _read(directory / entry)
         if container_id in (doc.get("containers") or {}):
@@ -159,7 +160,7 @@ def stop_if_idle(cfg: EngineConfig) -> None:
                 except ProcessLookupError:
                     pass
                 try:
-                    (directory / "pid").unlink()
+                    (directory / PIDFILE).unlink()
                 except FileNotFoundError:
                     pass
 
@@ -172,7 +173,7 @@ def running_pid(cfg: EngineConfig) -> int:
 # ---------------------------------------------------------------- launcher
 def _has_records(directory: Path) -> bool:
     for entry in os.listdir(directory):
-        if entry.startswith(".") or entry in ("lock", "pid", "log"):
+        if "." in entry:  # lock, pid, log and temp files; network files have none
             continue
         if (_read(directory / entry).get("containers")):
             return True
@@ -181,7 +182,7 @@ def _has_records(directory: Path) -> bool:
 
 def _running_pid(directory: Path) -> int:
     try:
-        pid = int((directory / "pid").read_text().strip() or 0)
+        pid = int((directory / PIDFILE).read_text().strip() or 0)
     except (OSError, ValueError):
         return 0
     if pid <= 0:
@@ -212,7 +213,7 @@ def _ensure_running_locked(cfg: EngineConfig, directory: Path) -> None:
     if _signal(directory, signal.SIGHUP) or not _has_records(directory):
         return
     argv = [sys.executable, "-m", "engine.network.dns_server", "--dir", str(directory),
-            "--port", str(PORT), "--pidfile", str(directory / "pid"), "--lockfile", str(directory / "lock")]
+            "--port", str(PORT), "--pidfile", str(directory / PIDFILE), "--lockfile", str(directory / LOCK)]
     if cfg.rootless:
         argv += _rootless_args(cfg)
     _spawn(argv, directory)
@@ -223,9 +224,14 @@ def _rootless_args(cfg: EngineConfig) -> list[str]:
     the helper's DNS forwarder there (pasta --dns-forward / slirp4netns 10.0.2.3)."""
     try:
         from engine.network import rootless_netns
-    except ImportError:
-        raise DNSError("rootless network namespace is not available") from None
-    path = getattr(rootless_netns, "netns_path")(cfg)
+    except ImportError:  # the documented path, before that module exists
+        rootless_netns = None
+    if rootless_netns is not None and hasattr(rootless_netns, "netns_path"):
+        path = rootless_netns.netns_path(cfg)
+    else:
+        from engine.network.netns import netns_path
+
+        path = netns_path(cfg, "rootless-netns")
     args = ["--netns", str(path)]
     forward = getattr(rootless_netns, "dns_forward_address", None)
     addr = forward(cfg) if callable(forward) else None
@@ -238,7 +244,7 @@ def _spawn(argv: list[str], directory: Path) -> None:
     """Start the responder detached (double fork: never our child, so no zombie in a
     long-lived caller) and wait until it listens."""
     read_fd, write_fd = os.pipe()
-    log = os.open(directory / "log", os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    log = os.open(directory / LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in [_project_root(), env.get("PYTHONPATH", "")] if p)
     argv = argv + ["--ready-fd", str(write_fd)]
@@ -267,7 +273,7 @@ def _spawn(argv: list[str], directory: Path) -> None:
     finally:
         os.close(read_fd)
     if not ready:
-        raise DNSError(f"starting the DNS responder: {_last_line(directory / 'log') or 'it did not become ready'}")
+        raise DNSError(f"starting the DNS responder: {_last_line(directory / LOG) or 'it did not become ready'}")
 
 
 def _wait_ready(fd: int) -> bool:
@@ -307,21 +313,5 @@ def _lookup_network(cfg: EngineConfig, network: str) -> tuple[list[str], list[st
     """(gateways, subnets) of a named network from the network store."""
     from engine.services.common import open_store
 
-    store = open_store(cfg)
-    try:
-        net = store.networks.get(network)
-    except AttributeError:
-        raise HullError(f"network {network}: no gateway known for its DNS records") from None
-    subnets = getattr(net, "subnets", None) or []
-    gateways: list[str] = []
-    subnet_texts: list[str] = []
-    for s in subnets:
-        if isinstance(s, dict):
-            if s.get("gateway"):
-                gateways.append(str(s["gateway"]))
-            if s.get("subnet"):
-                subnet_texts.append(str(s["subnet"]))
-        else:
-            subnet_texts.append(str(s))
-    gateways += [str(g) for g in getattr(net, "gateways", None) or [] if str(g) not in gateways]
-    return gateways, subnet_texts
+    net = open_store(cfg).networks.lookup(network)
+    return list(net.gateways), [str(s["subnet"]) for s in net.subnets if s.get("subnet")]

@@ -412,8 +412,6 @@ class Server:
         return socks
 
     def run(self, lockfile: str, pidfile: str) -> None:
-        signal.signal(signal.SIGHUP, lambda *_: self.hup.set())
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         last = time.monotonic()
         while True:
             if not self.responder.networks and self._may_exit(lockfile, pidfile):
@@ -530,6 +528,9 @@ def main(argv: list[str] | None = None) -> int:
     responder = Responder(Path(args.dir), [parse_endpoint(u) for u in args.upstream], args.resolv_conf,
                           [parse_endpoint(u) for u in args.rootless_upstream])
     server = Server(responder, args.port)
+    # handlers before the pid file and readiness: a register() may SIGHUP us at once
+    signal.signal(signal.SIGHUP, lambda *_: server.hup.set())
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server.sync()
     if args.pidfile:
         tmp = f"{args.pidfile}.{os.getpid()}.tmp"

@@ -21,8 +21,6 @@ from engine.store.containers import ContainerState
 
 PULL_POLICIES = ("always", "missing", "never", "newer")
 SECRETS_DIR = "/run/secrets"
-# Podman's fallback when the host has only loopback resolvers (useless in a netns)
-FALLBACK_NAMESERVERS = ("8.8.8.8", "8.8.4.4")
 
 
 @dataclass
@@ -90,51 +88,16 @@ def command_of(config: dict, opts: Any) -> list[str]:
 
 
 # ---------------------------------------------------------------- userdata files
-def resolv_conf(opts: Any, host_file: str = "/etc/resolv.conf") -> str:
-    """The host's resolv.conf without loopback nameservers (they mean nothing in the
-    container's network namespace); --dns replaces the nameservers."""
-    try:
-        with open(host_file) as f:
-            lines = f.read().splitlines()
-    except OSError:
-        lines = []
-    host_net = opts.network == "host"
-    out, servers = [], []
-    for line in lines:
-        words = line.split()
-        if words[:1] == ["nameserver"] and len(words) > 1:
-            addr = words[1]
-            if opts.dns or (not host_net and (addr.startswith("127.") or addr == "::1")):
-                continue
-            servers.append(addr)
-        out.append(line)
-    extra = list(opts.dns)
-    if not extra and not servers and not host_net:
-        extra = list(FALLBACK_NAMESERVERS)
-    out += [f"nameserver {s}" for s in extra]
-    return "\n".join(out) + "\n"
+def resolv_conf(opts: Any, host_file: str = "/etc/resolv.conf", view: Any = None) -> str:
+    from engine.network.hostsfiles import resolv_conf as build
+
+    return build(opts, host_file, view)
 
 
-def hosts_file(opts: Any, hostname: str, name: str, host_file: str = "/etc/hosts") -> str:
-    lines: list[str] = []
-    if opts.network == "host":
-        try:
-            with open(host_file) as f:
-                lines = f.read().splitlines()
-        except OSError:
-            lines = []
-    else:
-        lines = ["127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4",
-                 "::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6"]
-    for entry in opts.add_hosts:
-        # host:ip (the ip may be IPv6, so split at the first colon) or host=ip
-        host, _, addr = entry.partition("=") if "=" in entry else entry.partition(":")
-        if not host or not addr:
-            raise InvalidArgument(f"invalid IP address in add-host: {addr!r}")
-        lines.append(f"{addr}\t{host.replace(';', ' ')}")
-    names = hostname if hostname == name else f"{hostname} {name}"
-    lines.append(f"127.0.1.1\t{names}")
-    return "\n".join(lines) + "\n"
+def hosts_file(opts: Any, hostname: str, name: str, host_file: str = "/etc/hosts", view: Any = None) -> str:
+    from engine.network.hostsfiles import hosts_file as build
+
+    return build(opts, hostname, name, host_file, view)
 
 
 def _write(path: Path, text: str | bytes, mode: int = 0o644) -> None:
@@ -395,9 +358,12 @@ def _prepare(cfg: EngineConfig, store: Any, container: Any, image: Any, config: 
     userdata = cs.userdata(cid)
     hostname = opts.hostname or (os.uname().nodename if opts.network == "host" else cid[:12])
     _write(userdata / "hostname", hostname + "\n")
-    _write(userdata / "resolv.conf", resolv_conf(opts))
+    from engine.network.hostsfiles import build_view
+
+    view = build_view(cfg, store, container, opts)  # final addresses come at start
+    _write(userdata / "resolv.conf", resolv_conf(opts, view=view))
     if not opts.no_hosts:
-        _write(userdata / "hosts", hosts_file(opts, hostname, container.name))
+        _write(userdata / "hosts", hosts_file(opts, hostname, container.name, view=view))
     mounts, volume_sources = _setup_volumes(store, cid, opts, config)
     secret_paths, secret_env = _setup_secrets(store, cid, opts)
     from engine.services.container_spec import containerenv, write_bundle

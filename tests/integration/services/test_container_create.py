@@ -29,7 +29,7 @@ def test_create_writes_bundle_and_rm_cleans_up(root_engine):
     assert spec["process"]["args"] == ["echo", "hi"]
     assert (userdata / "monitor.json").exists()
     assert (userdata / "hostname").read_text() == result.id[:12] + "\n"
-    assert "127.0.1.1" in (userdata / "hosts").read_text()
+    assert "127.0.0.1\tlocalhost" in (userdata / "hosts").read_text()
     assert "nameserver 127." not in (userdata / "resolv.conf").read_text()
     dests = {m["destination"]: m for m in spec["mounts"]}
     assert dests["/data"]["source"] == str(cfg.root / "volumes" / "vol1" / "_data")

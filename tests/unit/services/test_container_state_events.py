@@ -129,11 +129,15 @@ def test_resolv_conf_drops_loopback(tmp_path):
     assert "127.0.0.1" in resolv_conf(ContainerOptions(network="host"), str(host))
 
 
-def test_hosts_file():
-    text = hosts_file(ContainerOptions(add_hosts=["db:10.1.2.3", "v6=fe80::1"]), "abc123", "web")
+def test_hosts_file(tmp_path):
+    base = tmp_path / "hosts"
+    base.write_text("# host file\n10.9.9.9 buildhost\n")
+    text = hosts_file(ContainerOptions(network="none", add_hosts=["db:10.1.2.3", "v6=fe80::1"]), "abc123", "web",
+                      str(base))
+    assert "10.9.9.9\tbuildhost" in text  # the host's /etc/hosts is the base (Podman 5)
     assert "127.0.0.1\tlocalhost" in text and "::1\tlocalhost" in text
     assert "10.1.2.3\tdb" in text and "fe80::1\tv6" in text
-    assert "127.0.1.1\tabc123 web" in text
+    assert "127.0.0.1\tabc123 web" in text  # no network: the names on loopback (Podman)
     with pytest.raises(InvalidArgument):
         hosts_file(ContainerOptions(add_hosts=["nohost"]), "h", "n")
 
