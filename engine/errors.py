@@ -120,3 +120,11 @@ class CommandNotFound(HullError):
     """The container's command does not exist."""
 
     exit_code = 127
+
+
+class BuildError(HullError):
+    """A build step failed: exit code 125, or the failing RUN's own status as Podman."""
+
+    def __init__(self, message: str = "", exit_code: int = 125) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

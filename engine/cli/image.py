@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine.cli.parser import Context, run_group
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "build": ("engine.cli.build", "Build an image using instructions from Containerfiles"),
     "exists": ("engine.cli.image_exists", "Check if an image exists in local storage"),
     "history": ("engine.cli.history", "Show history of a specified image"),
     "import": ("engine.cli.import_", "Import a tarball to create a filesystem image"),

@@ -1,9 +1,9 @@
 """`hull commit`: a container's changes (its overlay upper dir) become a new image.
 
-The upper dir is tarred with overlay whiteouts turned back into `.wh.` entries
-(engine/archive/tarwriter), stored as an uncompressed layer blob (its digest is
-the diff ID), unpacked once as a new layer on top of the image's chain with
-apply_layer, and recorded with a new config: the image's, plus what the
+The upper dir becomes one layer through engine/build/layer.py (the code `hull
+build` uses for each step: tarred with whiteouts as `.wh.` entries, stored as an
+uncompressed blob, unpacked once on top of the image's chain), recorded with a
+new config: the image's, plus what the
 container was run with (command, entrypoint, env, workdir, user, labels), then
 the `--change` instructions, a history entry (`-m`, `-a`).  Rootless, this runs
 inside Hull's user namespace so owners in the layer are container uids.
@@ -12,7 +12,6 @@ inside Hull's user namespace so owners in the layer are container uids.
 from __future__ import annotations
 
 import copy
-import json
 import shlex
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,7 +19,6 @@ from typing import Any
 
 from engine.config import EngineConfig
 from engine.errors import InvalidArgument
-from engine.oci import mediatypes as mt
 from engine.services.common import enter_userns, image_config
 from engine.services.container_fs import lookup
 from engine.transports.changes import apply_changes
@@ -84,9 +82,8 @@ def container_config(base: dict[str, Any], container: Any) -> dict[str, Any]:
 
 def commit_container(cfg: EngineConfig, name_or_id: str, opts: CommitOptions) -> Any:
     """Make the image; returns the store's Image."""
-    from engine.archive.tarwriter import write_tar
+    from engine.build.layer import layer_descriptors, layer_from_dir, new_layer_descriptor, write_image
     from engine.oci.reference import parse_reference
-    from engine.transports.ingest import _populate
 
     if opts.format not in FORMATS:
         raise InvalidArgument(f'unrecognized image type "{opts.format}"')
@@ -101,11 +98,8 @@ def commit_container(cfg: EngineConfig, name_or_id: str, opts: CommitOptions) ->
     base = image_config(store, base_image) if base_image is not None else {}
     created = _now()
     with store.writing():
-        with store.blobs.ingest() as writer:
-            size = write_tar(store.containers.upper(container.id), writer, overlay_whiteouts=True)
-            diff_id = writer.commit()
         parent = base_image.top_layer if base_image is not None else None
-        layer = store.layers.create(diff_id, parent, _populate(store, diff_id, diff_id), compressed_digest=diff_id)
+        layer = layer_from_dir(store, store.containers.upper(container.id), parent)
         chain = [*(base_image.layers if base_image is not None else []), layer.chain_id]
 
         conf = apply_changes(container_config(base, container), list(opts.changes))
@@ -120,25 +114,15 @@ def commit_container(cfg: EngineConfig, name_or_id: str, opts: CommitOptions) ->
             doc.pop("author", None)
         doc["config"] = conf
         doc["rootfs"] = {"type": "layers",
-                         "diff_ids": [*((base.get("rootfs") or {}).get("diff_ids") or []), diff_id]}
+                         "diff_ids": [*((base.get("rootfs") or {}).get("diff_ids") or []), layer.diff_id]}
         entry = {"created": created, "created_by": _created_by(container)}
         if opts.author:
             entry["author"] = opts.author
         if opts.message:
             entry["comment"] = opts.message
         doc["history"] = [*(base.get("history") or []), entry]
-        config = json.dumps(doc, separators=(",", ":")).encode()
-        config_digest = store.blobs.put_bytes(config)
-        manifest_type, config_type, layer_type = (
-            (mt.DOCKER_MANIFEST, mt.DOCKER_CONFIG, mt.DOCKER_LAYER) if opts.format == "docker"
-            else (mt.OCI_MANIFEST, mt.OCI_CONFIG, mt.OCI_LAYER))
-        layers = _base_layers(store, base_image, opts.format)
-        layers.append({"mediaType": layer_type, "digest": diff_id, "size": size})
-        manifest = {"schemaVersion": 2, "mediaType": manifest_type,
-                    "config": {"mediaType": config_type, "digest": config_digest, "size": len(config)},
-                    "layers": layers}
-        manifest_digest = store.blobs.put_bytes(json.dumps(manifest, separators=(",", ":")).encode())
-        return store.images.add(config_digest, manifest_digest, chain, names, manifest_media_type=manifest_type)
+        layers = [*layer_descriptors(store, base_image, opts.format), new_layer_descriptor(layer, opts.format)]
+        return write_image(store, doc, chain, layers, names, opts.format)
 
 
 def _host():
@@ -150,21 +134,3 @@ def _host():
 def _created_by(container: Any) -> str:
     cmd = (container.options or {}).get("command") or container.command or []
     return "/bin/sh -c " + shlex.join(cmd) if cmd else "/bin/sh"
-
-
-_TO_DOCKER = {mt.OCI_LAYER: mt.DOCKER_LAYER, mt.OCI_LAYER_GZIP: mt.DOCKER_LAYER_GZIP}
-_TO_OCI = {v: k for k, v in _TO_DOCKER.items()}
-
-
-def _base_layers(store: Any, image: Any, fmt: str) -> list[dict[str, Any]]:
-    """The base image's layer descriptors, media types in the wanted format."""
-    if image is None:
-        return []
-    from engine.services.common import image_manifest
-
-    layers = []
-    for desc in image_manifest(store, image).get("layers") or []:
-        kind = desc.get("mediaType", "")
-        kind = _TO_DOCKER.get(kind, kind) if fmt == "docker" else _TO_OCI.get(kind, kind)
-        layers.append({"mediaType": kind, "digest": desc["digest"], "size": desc["size"]})
-    return layers

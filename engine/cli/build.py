@@ -1,0 +1,107 @@
+"""`hull build` (also `hull image build`, `hull buildx build`): build an image
+from a Containerfile/Dockerfile.  Step lines go to stdout as Podman prints them
+(stderr with -q: nothing), RUN output to stdout, the image ID last."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from engine.cli.parser import Context, HullParser, parse
+
+DESCRIPTION = "Build an image using instructions from Containerfiles"
+EXAMPLES = ("hull build .", "hull build --creds=username:password -t imageName -f Containerfile.simple .",
+            "hull build --layers --force-rm --tag imageName .")
+
+
+def build(p: HullParser) -> None:
+    p.add_argument("context", nargs="?", default=".", metavar="CONTEXT")
+    p.add_argument("--annotation", action="append", default=[], metavar="stringArray",
+                   help="Set metadata for an image (default [])")
+    p.add_argument("--build-arg", action="append", default=[], metavar="stringArray",
+                   help="argument=value to supply to the builder")
+    p.add_argument("--build-context", action="append", default=[], metavar="stringArray",
+                   help="argument=value to supply additional build context to the builder")
+    p.add_argument("-f", "--file", action="append", default=[], metavar="stringArray",
+                   help="pathname or URL of a Dockerfile")
+    p.add_argument("--format", default=os.environ.get("BUILDAH_FORMAT", "oci"), metavar="string",
+                   help='format of the built image\'s manifest and metadata (default "oci")')
+    p.add_argument("--ignorefile", default="", metavar="string", help="path to an alternate .dockerignore file")
+    p.add_argument("--iidfile", default="", metavar="file", help="file to write the image ID to")
+    p.add_argument("--label", action="append", default=[], metavar="stringArray",
+                   help="Set metadata for an image (default [])")
+    p.add_bool("--layers", default=True, help="Use intermediate layers during build")
+    p.add_argument("--network", default="", metavar="string",
+                   help="Connect a container to a network during RUN (host, none)")
+    p.add_bool("--no-cache", dest="no_cache", help="Do not use existing cached images for the container build")
+    p.add_argument("--platform", default="", metavar="string", help="set the OS/ARCH[/VARIANT] of the image")
+    p.add_argument("--pull", nargs="?", const="always", default="missing", metavar="string",
+                   help='Pull image policy (default "missing")')
+    p.add_bool("-q", "--quiet", help="refrain from announcing build instructions and image read/write progress")
+    p.add_bool("--rm", default=True, help="Remove intermediate containers after a successful build")
+    p.add_bool("--force-rm", dest="force_rm", help="Always remove intermediate containers after a build")
+    p.add_argument("--secret", action="append", default=[], metavar="stringArray",
+                   help="secret file to expose to the build")
+    p.add_bool("--squash", help="squash newly built layers into a single new layer")
+    p.add_argument("-t", "--tag", action="append", default=[], metavar="stringArray",
+                   help="tagged name to apply to the built image")
+    p.add_argument("--target", default="", metavar="string", help="set the target build stage to build")
+
+
+def _pairs(items: list[str], flag: str, need_value: bool = False) -> dict[str, str]:
+    from engine.errors import InvalidArgument
+
+    out = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not key or (need_value and not eq):
+            raise InvalidArgument(f"{flag} {item!r}: expected KEY=VALUE")
+        if not eq and flag == "--build-arg":
+            if key not in os.environ:
+                continue  # Podman: a bare name takes the environment's value, if any
+            value = os.environ[key]
+        out[key] = value
+    return out
+
+
+def _secrets(items: list[str]) -> dict[str, str]:
+    from engine.errors import InvalidArgument
+
+    out = {}
+    for item in items:
+        fields = dict(part.partition("=")[::2] for part in item.split(","))
+        sid, src = fields.get("id", ""), fields.get("src") or fields.get("source") or ""
+        if fields.get("type", "file") == "env":
+            raise InvalidArgument("--secret type=env is not supported yet")
+        if not sid:
+            raise InvalidArgument(f"--secret {item!r}: id= is required")
+        if not src:
+            src = sid
+        if not os.path.isfile(src):
+            raise InvalidArgument(f"secret {sid!r}: stat {src}: no such file or directory")
+        out[sid] = os.path.abspath(src)
+    return out
+
+
+def main(prog: str, argv: list[str], ctx: Context) -> int:
+    args = parse(ctx, prog, argv, build, DESCRIPTION, EXAMPLES, usage=f"{prog} [options] [CONTEXT]")
+    from engine.services import build as svc
+
+    pull = {"true": "always", "false": "missing"}.get(str(args.pull).lower(), str(args.pull).lower())
+    opts = svc.BuildOptions(
+        context=args.context, files=list(args.file), tags=list(args.tag),
+        build_args=_pairs(args.build_arg, "--build-arg"), labels=_pairs(args.label, "--label"),
+        annotations=_pairs(args.annotation, "--annotation"), target=args.target, no_cache=args.no_cache,
+        layers=args.layers, pull=pull, squash=args.squash, format=args.format, iidfile=args.iidfile,
+        quiet=args.quiet, network=args.network, build_contexts=_pairs(args.build_context, "--build-context", True),
+        secrets=_secrets(args.secret), ignorefile=args.ignorefile, platform=args.platform,
+        runtime=ctx.runtime or "", rm=args.rm, force_rm=args.force_rm)
+
+    def say(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    sys.stdout.flush()
+    image_id = svc.build(ctx.config(), opts, None if args.quiet else say, None if args.quiet else 1)
+    sys.stdout.write(image_id.partition(":")[2] + "\n")
+    return 0
