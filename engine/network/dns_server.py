@@ -506,6 +506,20 @@ class Server:
             self.responder.tcp_clients.release()
 
 
+def _enter_netns(path: str) -> None:
+    import ctypes
+
+    clone_newnet = 0x40000000
+    libc = ctypes.CDLL(None, use_errno=True)  # os.setns is 3.12+
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        if libc.setns(fd, clone_newnet) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"setns {path}: {os.strerror(err)}")
+    finally:
+        os.close(fd)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="hull-dns")
     p.add_argument("--dir", required=True, help="records directory")
@@ -520,11 +534,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ready-fd", type=int, default=-1)
     args = p.parse_args(argv)
     if args.netns:
-        fd = os.open(args.netns, os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            os.setns(fd, os.CLONE_NEWNET)
-        finally:
-            os.close(fd)
+        _enter_netns(args.netns)
     responder = Responder(Path(args.dir), [parse_endpoint(u) for u in args.upstream], args.resolv_conf,
                           [parse_endpoint(u) for u in args.rootless_upstream])
     server = Server(responder, args.port)
