@@ -47,6 +47,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mount": ("engine.cli.container_mount", "Mount a working container's root filesystem"),
     "network": ("engine.cli.network", "Manage networks"),
     "pause": ("engine.cli.pause", "Pause all the processes in one or more containers"),
+    "pod": ("engine.cli.pod", "Manage pods"),
     "port": ("engine.cli.port", "List port mappings or a specific mapping for the container"),
     "ps": ("engine.cli.ps", "List containers"),
     "pull": ("engine.cli.pull", "Pull an image from a registry"),

@@ -327,6 +327,10 @@ def _create(cfg: EngineConfig, store: Any, opts: Any, runtime: str | None, pull_
         old = store.containers.lookup(opts.name)
         if old.name == opts.name:
             remove(cfg, [old.id], RmOptions(force=True, time=0))
+    if opts.pod:  # --pod NAME / new:NAME: the pod's shared namespaces (engine/services/pods.py)
+        from engine.services.pods import prepare_member
+
+        opts = prepare_member(cfg, store, opts)
     config = image_config(store, image)
     labels = {**((config.get("config") or {}).get("Labels") or {}), **opts.labels}
     argv = command_of(config, opts)
@@ -334,7 +338,7 @@ def _create(cfg: EngineConfig, store: Any, opts: Any, runtime: str | None, pull_
         raise InvalidArgument("no command or entrypoint provided, and no CMD or ENTRYPOINT from image")
     container = store.containers.create(
         opts.name or None, image.id, image_name, options=opts.to_dict(), labels=labels, command=argv,
-        runtime=runtime or "")
+        runtime=runtime or "", pod=opts.pod)
     cid = container.id
     try:
         result = _prepare(cfg, store, container, image, config, opts)

@@ -195,7 +195,9 @@ def _one(store: Any, c: Container, key: str, value: str) -> bool:
     if key == "volume":
         return any(value in (name, dest) for name, dest in store.volumes.of_container(c.id))
     if key == "pod":
-        return c.pod == value or (bool(value) and c.pod.startswith(value))
+        if c.pod == value or (bool(value) and c.pod.startswith(value)):
+            return True
+        return bool(c.pod) and store.pods.names().get(c.pod) == value  # or the pod's name
     if key == "until":
         from engine.services.images import _parse_until
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from engine.store.containers import ContainerStore
     from engine.store.gc import GCResult
     from engine.store.networks import NetworkStore
+    from engine.store.pods import PodStore
     from engine.store.secrets import SecretStore
     from engine.store.volumes import VolumeStore
 
@@ -85,6 +86,12 @@ class Store:
         from engine.store.networks import NetworkStore
 
         return NetworkStore(self.cfg, self.db)
+
+    @cached_property
+    def pods(self) -> "PodStore":
+        from engine.store.pods import PodStore
+
+        return PodStore(self.cfg, self.db)
 
     @cached_property
     def secrets(self) -> "SecretStore":

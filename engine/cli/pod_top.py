@@ -1,0 +1,188 @@
+"""`hull pod top`, `pod stats` and `pod logs`: the container commands over a pod's members."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from engine.cli.parser import Context, HullParser, parse
+
+STATS_HEADERS = {"Pod": "POD", "CID": "CID", "Name": "NAME", "CPU": "CPU %", "MemUsage": "MEM USAGE/ LIMIT",
+                 "MemUsageBytes": "MEM USAGE/ LIMIT", "Mem": "MEM %", "NetIO": "NET IO", "BlockIO": "BLOCK IO",
+                 "PIDS": "PIDS"}
+STATS_COLUMNS = [("Pod", "POD"), ("CID", "CID"), ("Name", "NAME"), ("CPU", "CPU %"),
+                 ("MemUsage", "MEM USAGE/ LIMIT"), ("Mem", "MEM %"), ("NetIO", "NET IO"), ("BlockIO", "BLOCK IO"),
+                 ("PIDS", "PIDS")]
+# one colour per container, in order (--color)
+COLORS = ("\033[31m", "\033[32m", "\033[33m", "\033[34m", "\033[35m", "\033[36m")
+RESET = "\033[0m"
+
+
+def _pod_and_members(cfg: Any, text: str | None, latest: bool) -> tuple[Any, list[Any]]:
+    from engine.errors import InvalidArgument, PodNotFound
+    from engine.services import pods as svc
+    from engine.services.common import open_store
+
+    store = open_store(cfg)
+    if latest:
+        pods = store.pods.list()
+        if not pods:
+            raise PodNotFound("no pods to act on: no such pod")
+        pod = pods[0]
+    elif not text:
+        raise InvalidArgument("you must provide a pod name or id")
+    else:
+        pod = store.pods.lookup(text)
+    return pod, svc.members(store, pod)
+
+
+def top(prog: str, argv: list[str], ctx: Context) -> int:
+    def build(p: HullParser) -> None:
+        p.add_argument("name", nargs="?", metavar="POD")
+        p.add_argument("descriptors", nargs="*", metavar="FORMAT-DESCRIPTORS")
+        p.add_bool("-l", "--latest", help="Act on the latest pod hull is aware of")
+
+    from engine.cli.top import _split
+
+    head, rest = _split(argv)
+    args = parse(ctx, prog, head, build, "Display the running processes of containers in a pod",
+                 ("hull pod top podID", "hull pod top podID pid seccomp args %C"),
+                 usage=f"{prog} [options] POD [FORMAT-DESCRIPTORS|ARGS...]")
+    from engine.cli.output import tabulate
+    from engine.errors import Conflict
+    from engine.services import container_stats as stats_svc
+
+    cfg = ctx.config()
+    pod, ctrs = _pod_and_members(cfg, args.name, args.latest)
+    running = [c for c in ctrs if c.state.active]
+    if not running:
+        raise Conflict(f"pod top can only be used on pods with at least one running container")
+    headers: list[str] = []
+    rows: list[list[str]] = []
+    for c in running:
+        try:
+            headers, part = stats_svc.top(cfg, c.id, list(args.descriptors) + rest)
+        except Conflict:
+            continue  # stopped meanwhile
+        rows += [list(r) for r in part]
+    for line in tabulate([headers] + rows):
+        print(line.rstrip())
+    return 0
+
+
+def stats(prog: str, argv: list[str], ctx: Context) -> int:
+    def build(p: HullParser) -> None:
+        p.add_argument("names", nargs="*", metavar="POD")
+        p.add_bool("-a", "--all", help="Provide stats for all pods")
+        p.add_argument("--format", metavar="string", help="Pretty-print container statistics to JSON or using a "
+                       "Go template")
+        p.add_argument("-i", "--interval", type=int, default=5, metavar="int",
+                       help="Time in seconds between stats reports (default 5)")
+        p.add_bool("-l", "--latest", help="Act on the latest pod hull is aware of")
+        p.add_bool("--no-reset", dest="no_reset", help="Disable resetting the screen when streaming")
+        p.add_bool("--no-stream", dest="no_stream", help="Disable streaming stats and only pull the first result")
+
+    args = parse(ctx, prog, argv, build, "Display a live stream of resource usage statistics for the containers "
+                 "in one or more pods", ("hull pod stats", "hull pod stats a69b23034235 named-pod",
+                                         "hull pod stats --no-stream --format \"{{.Pod}} {{.CPU}}\""),
+                 usage=f"{prog} [options] [POD...]")
+    from engine.cli.output import Printer, format_spec
+    from engine.cli.stats import _row
+    from engine.services import container_stats as stats_svc
+    from engine.services import pods as svc
+    from engine.services.common import open_store
+
+    cfg = ctx.config()
+    store = open_store(cfg)
+    if args.names:
+        pods = [store.pods.lookup(n) for n in args.names]
+    elif args.latest:
+        pods = store.pods.list()[:1]
+    else:
+        pods = store.pods.list()
+    spec = format_spec(args.format, STATS_HEADERS)
+    out = Printer()
+    while True:
+        rows = []
+        for pod in pods:
+            ctrs = [c for c in svc.members(store, pod) if args.all or args.names or c.state.active]
+            for c in ctrs:
+                row = _row(stats_svc.stats(cfg, [c.id])[0])
+                rows.append({"Pod": pod.id[:12], "CID": c.id[:12], "Name": c.name, "CPU": row["CPUPerc"],
+                             "MemUsage": row["MemUsage"].replace(" / ", " / "), "MemUsageBytes": row["MemUsage"],
+                             "Mem": row["MemPerc"], "NetIO": row["NetIO"], "BlockIO": row["BlockIO"],
+                             "PIDS": row["PIDs"]})
+        if not args.no_stream and not args.no_reset and sys.stdout.isatty():
+            sys.stdout.write("\033[2J\033[H")
+        if spec is not None and spec.kind == "json":
+            out.json(rows)
+        elif spec is not None:
+            out.formatted(spec, rows)
+        else:
+            out.table(rows, STATS_COLUMNS)
+        sys.stdout.flush()
+        if args.no_stream:
+            return 0
+        try:
+            time.sleep(max(1, args.interval))
+        except KeyboardInterrupt:
+            return 0
+
+
+def logs(prog: str, argv: list[str], ctx: Context) -> int:
+    def build(p: HullParser) -> None:
+        p.add_argument("name", nargs="?", metavar="POD")
+        p.add_bool("--color", help="Output the containers with different colors in the log.")
+        p.add_argument("-c", "--container", metavar="string", help="Filter logs by container name or id which "
+                       "belongs to pod")
+        p.add_bool("-f", "--follow", help="Follow log output.  The default is false")
+        p.add_bool("-l", "--latest", help="Act on the latest pod hull is aware of")
+        p.add_bool("-n", "--names", help="Output container names instead of container IDs in the log")
+        p.add_argument("--since", metavar="string", help="Show logs since TIMESTAMP")
+        p.add_argument("--tail", type=int, default=-1, metavar="int",
+                       help="Output the specified number of LINES at the end of the logs.  Defaults to -1, "
+                            "which prints all lines")
+        p.add_bool("-t", "--timestamps", help="Output the timestamps in the log")
+        p.add_argument("--until", metavar="string", help="Show logs until TIMESTAMP")
+
+    args = parse(ctx, prog, argv, build, "Fetch logs for pod with one or more containers",
+                 ("hull pod logs podID", "hull pod logs -c ctrname podName", "hull pod logs --tail 2 mywebserver"),
+                 usage=f"{prog} [options] POD")
+    from engine.cli.ctr_common import parse_time_arg
+    from engine.errors import ContainerNotFound
+    from engine.services import container_io as io_svc
+
+    cfg = ctx.config()
+    pod, ctrs = _pod_and_members(cfg, args.name, args.latest)
+    ctrs = [c for c in ctrs if c.id != pod.infra_id]
+    if args.container:
+        ctrs = [c for c in ctrs if args.container in (c.name, c.id) or c.id.startswith(args.container)]
+        if not ctrs:
+            raise ContainerNotFound(f"container {args.container} is not in pod {pod.name}: no such container")
+    colors = {c.id: COLORS[i % len(COLORS)] for i, c in enumerate(ctrs)}
+    opts = io_svc.LogOptions(
+        follow=args.follow, tail=args.tail,
+        since=parse_time_arg(args.since, "--since") if args.since else None,
+        until=parse_time_arg(args.until, "--until") if args.until else None,
+        timestamps=args.timestamps)
+    out, err = sys.stdout.buffer, sys.stderr.buffer
+    sys.stdout.flush()
+    try:
+        for line in io_svc.logs(cfg, [c.id for c in ctrs], opts):
+            prefix = (line.name if args.names else line.id[:12])
+            if args.color:
+                prefix = colors.get(line.id, "") + prefix + RESET
+            head = prefix.encode() + b" "
+            if args.timestamps:
+                head += line.time_text.encode() + b" "
+            stream = err if line.stream == "stderr" else out
+            stream.write(head + line.data + (b"" if line.partial else b"\n"))
+            if args.follow:
+                stream.flush()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        out.flush()
+        err.flush()
+    return 0

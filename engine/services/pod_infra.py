@@ -1,0 +1,170 @@
+"""The infra container of a pod: the process that holds the pod's shared namespaces.
+
+Without --infra-image no image is pulled or stored: the container has no image and
+its lower layer is the container directory's `empty` dir (containers.mount_rootfs),
+which we fill with a few mount points and a hard link to `{root}/infra/catatonit`,
+a copy of the host's static catatonit made once.  Its command is `/catatonit -P`
+(catatonit as a pause process: it sleeps and reaps, as Podman's podman-pause image
+does).  The infra container carries what belongs to the pod's network: -p, --network,
+--hostname, --add-host, --dns.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from engine.config import EngineConfig
+from engine.errors import InvalidArgument, StorageError
+
+CATATONIT_CANDIDATES = ("/usr/bin/catatonit", "/usr/libexec/podman/catatonit", "/usr/libexec/catatonit/catatonit")
+INFRA_COMMAND = ["/catatonit", "-P"]
+ROOTFS_DIRS = ("dev", "proc", "sys", "etc", "run", "tmp")
+
+
+class _NoImage:
+    """What container_create._prepare reads of an image (its id) for an image-less container."""
+
+    id = ""
+
+
+def host_catatonit() -> str:
+    for path in CATATONIT_CANDIDATES:
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    found = shutil.which("catatonit")
+    if found:
+        return found
+    raise StorageError("catatonit not found: install it (Debian: catatonit) or use --infra-image")
+
+
+def _is_static(path: str) -> bool:
+    """An ELF without a PT_INTERP program header runs without the host's loader."""
+    import struct
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+            if head[:4] != b"\x7fELF" or head[4] != 2:  # 64-bit only
+                return False
+            phoff, = struct.unpack_from("<Q", head, 0x20)
+            phentsize, phnum = struct.unpack_from("<HH", head, 0x36)
+            f.seek(phoff)
+            table = f.read(phentsize * phnum)
+    except (OSError, struct.error):
+        return False
+    return not any(struct.unpack_from("<I", table, i * phentsize)[0] == 3 for i in range(phnum))
+
+
+def infra_binary(cfg: EngineConfig) -> Path:
+    """`{root}/infra/catatonit`: a private copy of the host's static catatonit (the
+    container must not see a host path it could write through, and copying once keeps
+    every infra rootfs a cheap hard link)."""
+    target = cfg.root / "infra" / "catatonit"
+    if target.is_file():
+        return target
+    source = host_catatonit()
+    if not _is_static(source):
+        raise StorageError(f"{source} is not a static binary: use --infra-image")
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = target.with_name(f".catatonit-{os.getpid()}")
+    try:
+        shutil.copyfile(source, tmp)
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise StorageError(f"copying {source}: {(exc.strerror or str(exc)).lower()}") from None
+    finally:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+    return target
+
+
+def fill_rootfs(cfg: EngineConfig, lower: Path) -> None:
+    """The built-in infra rootfs in `lower` (the container's `empty` lower dir)."""
+    lower.mkdir(mode=0o755, exist_ok=True)
+    for d in ROOTFS_DIRS:
+        (lower / d).mkdir(mode=0o755, exist_ok=True)
+    binary = infra_binary(cfg)
+    dest = lower / "catatonit"
+    try:
+        os.link(binary, dest)
+    except FileExistsError:
+        pass
+    except OSError:  # another filesystem or no link permission: a copy does as well
+        shutil.copyfile(binary, dest)
+        os.chmod(dest, 0o755)
+
+
+def image_config(command: list[str]) -> dict:
+    return {"config": {"Entrypoint": list(command), "Cmd": [],
+                       "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]},
+            "os": "linux", "architecture": "amd64"}
+
+
+def create_infra(cfg: EngineConfig, store: Any, pod: Any, opts: Any) -> str:
+    """Create the infra container of `pod` from the pod's create options; its id."""
+    from engine.spec.options import ContainerOptions
+
+    copts = ContainerOptions(
+        image=opts.infra_image or "",
+        name=opts.infra_name or f"{pod.id[:12]}-infra",
+        hostname=pod.hostname,
+        network=opts.network,
+        network_arg=opts.network_arg,
+        networks=dict(opts.networks),
+        publish=list(opts.publish),
+        dns=list(opts.dns),
+        dns_search=list(opts.dns_search),
+        dns_options=list(opts.dns_options),
+        add_hosts=list(opts.add_hosts),
+        no_hosts=opts.no_hosts,
+        pod=pod.id,
+        pull="missing",
+        # Podman: infra containers are never restarted by a policy and stop at once
+        stop_timeout=10,
+    )
+    if "pid" in pod.shared:
+        copts.pid = ""
+    if opts.infra_command:
+        copts.entrypoint = list(opts.infra_command)
+    if opts.infra_image:
+        from engine.services.container_create import create
+
+        return create(cfg, copts).id
+    if copts.entrypoint is None:
+        copts.entrypoint = list(INFRA_COMMAND)
+    return _create_builtin(cfg, store, copts)
+
+
+def _create_builtin(cfg: EngineConfig, store: Any, copts: Any) -> str:
+    from engine.services import container_create as cc
+    from engine.services.events import container_event
+
+    config = image_config(copts.entrypoint)
+    container = store.containers.create(copts.name, None, "", options=copts.to_dict(), labels={},
+                                        command=list(copts.entrypoint), pod=copts.pod)
+    cid = container.id
+    try:
+        store.containers.make_dirs(cid)
+        fill_rootfs(cfg, store.containers.dir(cid) / "empty")
+        cc._prepare(cfg, store, container, _NoImage(), config, copts)
+    except BaseException:
+        cc._undo(store, cid)
+        raise
+    container_event(cfg, "create", store.containers.get(cid))
+    return cid
+
+
+def check_infra_command(words: list[str]) -> list[str]:
+    if any(not w for w in words):
+        raise InvalidArgument("--infra-command must not contain empty words")
+    return words
+
+
+__all__ = ["create_infra", "infra_binary", "fill_rootfs", "host_catatonit", "INFRA_COMMAND"]
+
