@@ -99,14 +99,12 @@ def command_text(command: list[str], no_trunc: bool) -> str:
 
 
 def ports_text(ports: "Any") -> str:
-    """Podman's "0.0.0.0:8080->80/tcp, ..." from the summary's port mappings."""
-    parts = []
-    for p in ports or ():
-        host_ip = p.get("host_ip") or "0.0.0.0"
-        host_port, cport = p.get("host_port"), p.get("container_port")
-        proto = p.get("protocol") or "tcp"
-        parts.append(f"{host_ip}:{host_port}->{cport}/{proto}" if host_port else f"{cport}/{proto}")
-    return ", ".join(parts)
+    """Podman's "0.0.0.0:8080-8081->80-81/tcp, ..." from the summary's port mappings."""
+    if not ports:
+        return ""
+    from engine.network.ports import from_dicts, ports_text as text
+
+    return text(from_dicts(ports))
 
 
 def size_text(c: "Any") -> str:

@@ -12,14 +12,14 @@ under "ports" (`published` reads it back).
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
-import random
 import re
-import socket
 from dataclasses import asdict, replace
-from typing import Any, Iterable
+
+TYPE_CHECKING = False  # typing, ipaddress, socket load only where needed: ps reads this module
+if TYPE_CHECKING:
+    from typing import Any, Iterable
 
 from engine.errors import HullError, InvalidArgument
 from engine.spec.options import PortMapping
@@ -124,6 +124,8 @@ def _parse_one(text: str) -> list[PortMapping]:
         if host_ip == "":
             raise InvalidArgument("must provide a non-empty container host IP to publish")
         if host_ip != "0.0.0.0":
+            import ipaddress
+
             try:
                 ip = str(ipaddress.ip_address(host_ip))
             except ValueError:
@@ -231,6 +233,8 @@ def final_mappings(publish: list[PortMapping], exposed: list[tuple[int, str]] = 
 
 # -- host ports at start ------------------------------------------------------------------
 def _bind_test(ip: str, port: int, proto: str) -> bool:
+    import socket
+
     family = socket.AF_INET6 if ":" in ip else socket.AF_INET
     kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
     try:
@@ -250,6 +254,8 @@ def resolve_host_ports(mappings: list[PortMapping], tries: int = 64) -> list[Por
     container are not chosen twice."""
     taken: set[tuple[str, int]] = {(m.protocol, m.host_port + i) for m in mappings if m.host_port
                                    for i in range(m.range)}
+    import random
+
     lo, hi = _ephemeral_range()
     out: list[PortMapping] = []
     for m in mappings:
@@ -391,3 +397,35 @@ def forget(run_dir: str | os.PathLike) -> None:
 
 def to_dicts(mappings: Iterable[PortMapping]) -> list[dict]:
     return [asdict(m) for m in mappings]
+
+
+DISCARDED = "Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use"
+
+
+def final_publish(opts: Any, image_config: dict | None) -> tuple[Any, list[str]]:
+    """Create's step for ContainerOptions: -p joined and checked, -P's exposed ports
+    added (host port 0, chosen at start), --expose normalised; modes without a network
+    of their own drop the mappings with Podman's warning."""
+    if not (opts.publish or opts.publish_all):
+        return opts, []
+    if opts.network in ("none", "host", "container", "private"):
+        return replace(opts, publish=[], publish_all=False), ([DISCARDED] if opts.publish else [])
+    exposed = exposed_ports(image_config, opts.expose) if opts.publish_all else []
+    return replace(opts, publish=final_mappings(opts.publish, exposed, opts.publish_all)), []
+
+
+def inspect_fields(run_dir: str | os.PathLike, options: dict | None, running: bool) -> dict[str, Any]:
+    """inspect's NetworkSettings.Ports, HostConfig.PortBindings and PublishAllPorts: the
+    host ports in force while running (network.json), the requested ones otherwise
+    (HostPort "" when chosen at start); --expose'd ports not published map to null."""
+    options = options or {}
+    want = requested(options)
+    live = published(run_dir, options) if running else None
+    exposed = []
+    for e in options.get("expose") or []:
+        num, _, proto = str(e).partition("/")
+        if num.isdigit():
+            exposed.append((int(num), proto or "tcp"))
+    return {"Ports": ports_doc(live if live is not None else want, exposed),
+            "PortBindings": ports_doc(live if live is not None else want),
+            "PublishAllPorts": bool(options.get("publish_all"))}

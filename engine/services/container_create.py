@@ -332,6 +332,11 @@ def _create(cfg: EngineConfig, store: Any, opts: Any, runtime: str | None, pull_
 
         opts = prepare_member(cfg, store, opts)
     config = image_config(store, image)
+    port_warnings: list[str] = []
+    if opts.publish or opts.publish_all:  # -p/-P: joined, conflicts refused, EXPOSEd ports added
+        from engine.network.ports import final_publish
+
+        opts, port_warnings = final_publish(opts, config)
     labels = {**((config.get("config") or {}).get("Labels") or {}), **opts.labels}
     argv = command_of(config, opts)
     if not argv:
@@ -342,6 +347,7 @@ def _create(cfg: EngineConfig, store: Any, opts: Any, runtime: str | None, pull_
     cid = container.id
     try:
         result = _prepare(cfg, store, container, image, config, opts)
+        result.warnings[:0] = port_warnings
     except BaseException:
         _undo(store, cid)
         raise

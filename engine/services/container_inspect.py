@@ -312,6 +312,12 @@ def inspect_one(store: Any, c: Container, size: bool = False) -> dict:
     }
     if doc["HostConfig"]["LogConfig"]["Type"] != "none":  # Podman: the log file's path (ctr.log)
         doc["HostConfig"]["LogConfig"]["Path"] = str(cs.log_path(c.id))
+    from engine.network.ports import inspect_fields  # -p: bindings in force, or the requested ones
+
+    ports = inspect_fields(cs.run_dir(c.id), opts, c.state.active)
+    doc["NetworkSettings"]["Ports"] = ports["Ports"]
+    doc["HostConfig"]["PortBindings"] = ports["PortBindings"]
+    doc["HostConfig"]["PublishAllPorts"] = ports["PublishAllPorts"]
     from engine.services.networks import inspect_settings, network_mode
 
     doc["HostConfig"]["NetworkMode"] = network_mode(store.cfg, opts)

@@ -105,6 +105,11 @@ def summarize(store: Any, c: Container, with_size: bool = False, now: float | No
         mounts=[m.get("destination", "") for m in opts.get("mounts", [])], pod=c.pod,
         restarts=c.restart_count, health=c.health, auto_remove=bool(opts.get("rm")),
     )
+    if opts.get("publish"):  # the host ports in force while running, else the requested ones
+        from engine.network.ports import published, requested, to_dicts
+
+        live = published(store.containers.run_dir(c.id), opts) if c.state.active else None
+        summary.ports = to_dicts(live if live is not None else requested(opts))
     if with_size:
         summary.size_rw = upper_size(store, c)
         image_size = 0
