@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import os
 import re
 import secrets as _secrets
 import sqlite3
@@ -185,7 +186,13 @@ class NetworkStore:
 
     @staticmethod
     def _free_bridge(conn: sqlite3.Connection) -> str:
+        """The lowest hullN that no network of ours uses and no interface of this network
+        namespace has (as root, another store's bridges live there too; Podman skips them)."""
         taken = {r[0] for r in conn.execute("SELECT network_interface FROM networks")}
+        try:
+            taken |= set(os.listdir("/sys/class/net"))
+        except OSError:
+            pass
         n = 1
         while f"{BRIDGE_PREFIX}{n}" in taken:
             n += 1
