@@ -31,14 +31,13 @@ class RemoveReport(RemovalReport):
 
 
 def _event(cfg: EngineConfig, action: str, net: Any, container: Any = None) -> None:
-    """Podman's network events: ID is the network's, name its name; connect/disconnect
-    carry the container's ID as the `container` attribute... and as the event ID (what
-    `podman events` prints for them)."""
+    """Podman's network events: create/remove carry the network's ID and name;
+    connect/disconnect the container's ID and name, with the network as an attribute
+    (libpod's newNetworkEvent)."""
     if container is None:
         emit(cfg, "network", action, id=net.id, name=net.name)
     else:
-        emit(cfg, "network", action, id=container.id, name=net.name,
-             attributes={"network": net.name, "container": container.id})
+        emit(cfg, "network", action, id=container.id, name=container.name, attributes={"network": net.name})
 
 
 def _as_list(value: str | list[str] | None) -> list[str]:
@@ -74,15 +73,16 @@ def create(cfg: EngineConfig, name: str | None = None, subnet: str | list[str] |
         raise InvalidArgument("IPv6 networks are not supported by hull yet: invalid argument")
     options = dict(options or {})
     for key in options:
-        if key not in ("mtu", "isolate", "com.docker.network.bridge.name", "metric", "no_default_route"):
+        # The datapath honours none of Podman's bridge options yet (mtu, vlan, metric, ...):
+        # refused rather than recorded and ignored.  Docker's bridge-name option is --interface-name.
+        if key != "com.docker.network.bridge.name":
             raise InvalidArgument(f"unsupported bridge network option {key}")
-    if "mtu" in options:
-        try:
-            if int(options["mtu"]) < 0:
-                raise ValueError
-        except ValueError:
-            raise InvalidArgument(f'parse mtu: strconv.Atoi: parsing "{options["mtu"]}": invalid syntax') from None
     bridge = interface_name or options.pop("com.docker.network.bridge.name", "")
+    if bridge:
+        import re
+
+        if len(bridge) > 15 or not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", bridge):
+            raise InvalidArgument(f"bridge name {bridge} invalid: at most 15 of [a-zA-Z0-9_.-]: invalid argument")
     store = open_store(cfg)
     existed = ignore and name is not None and store.networks.exists(name)
     net = store.networks.create(name, subnets=requests, driver=driver, internal=internal,

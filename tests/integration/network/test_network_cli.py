@@ -77,13 +77,13 @@ def test_create_auto_subnets_and_bridges(hull_any):
 def test_create_options(hull_any):
     hull_any("network", "create", "--subnet", "10.123.4.9/24", "--gateway", "10.123.4.254",
              "--ip-range", "10.123.4.128/26", "--internal", "--disable-dns", "--label", "team=web",
-             "--label", "tier", "-o", "mtu=1400", "opts").ok()
+             "--label", "tier", "-o", "com.docker.network.bridge.name=hullopts", "opts").ok()
     doc = _inspect(hull_any, "opts")
     assert doc["subnets"] == [{"subnet": "10.123.4.0/24", "gateway": "10.123.4.254",
                                "lease_range": {"start_ip": "10.123.4.129", "end_ip": "10.123.4.191"}}]
     assert doc["internal"] is True and doc["dns_enabled"] is False
     assert doc["labels"] == {"team": "web", "tier": ""}
-    assert doc["options"] == {"mtu": "1400"}
+    assert doc["network_interface"] == "hullopts" and "options" not in doc
     fmt = hull_any("network", "inspect", "--format", "{{.Name}} {{.NetworkInterface}} {{.Internal}} "
                    "{{range .Subnets}}{{.Subnet}}/{{.Gateway}}{{end}}", "opts").ok().stdout
     assert fmt == f"opts {doc['network_interface']} true 10.123.4.0/24/10.123.4.254\n"
@@ -98,6 +98,8 @@ def test_create_options(hull_any):
     (["-d", "macvlan"], "unsupported driver macvlan: invalid argument"),
     (["--ipv6"], "IPv6 networks are not supported"),
     (["-o", "color=blue"], "unsupported bridge network option color"),
+    (["-o", "mtu=1400"], "unsupported bridge network option mtu"),
+    (["--interface-name", "a-bridge-name-too-long"], "bridge name a-bridge-name-too-long invalid"),
 ])
 def test_create_bad_input(hull_any, args, message):
     hull_any("network", "create", *args, "bad").assert_error(125, message)
@@ -270,11 +272,13 @@ def test_rm_container_frees_address(bb):
 
 def test_network_events(bb):
     bb("network", "create", "ev").ok()
-    bb("create", "--name", "evc", "--network", "none", "busybox", "true").ok()
-    bb("network", "rm", "ev").ok()
+    bb("create", "--name", "evc", "--network", "ev", "busybox", "true").ok()
+    bb("network", "disconnect", "ev", "evc").ok()
+    bb("network", "connect", "ev", "evc").ok()
+    bb("network", "rm", "-f", "ev").ok()
     out = bb("events", "--stream=false", "--filter", "type=network", "--format", "{{.Type}} {{.Status}} {{.Name}}"
              ).ok().stdout.splitlines()
-    assert out == ["network create ev", "network remove ev"]
+    assert out == ["network create ev", "network disconnect evc", "network connect evc", "network remove ev"]
 
 
 def test_concurrent_creates_get_distinct_addresses(bb):
