@@ -145,7 +145,7 @@ class Builder:
         if state.mount is not None:  # single-layer mode: the stage's changes as one layer
             self._flush(state, state.mount)
         if last:
-            self._final(state)
+            self._final(state, prefix)
         return state
 
     def _step(self, stage: Stage, state: StageState, ins: Instruction, is_last: bool) -> None:
@@ -342,7 +342,7 @@ class Builder:
             return write_image(self.store, doc, list(state.chain), copy.deepcopy(state.descs), names,
                                self.opts.format)
 
-    def _final(self, state: StageState) -> None:
+    def _final(self, state: StageState, prefix: str = "") -> None:
         from engine.services.images import normalize_new_name
 
         if self.opts.labels:
@@ -350,10 +350,7 @@ class Builder:
             labels.update(self.opts.labels)
             state.conf["Labels"] = labels
         names = [normalize_new_name(t) for t in self.opts.tags]
-        if names:
-            self.say(f"COMMIT {self.opts.tags[0]}")
-        else:
-            self.say("COMMIT")
+        self.say(f"{prefix}COMMIT {self.opts.tags[0]}" if names else f"{prefix}COMMIT")
         image = self._write(state, names)
         state.image_id = image.id
         if self.use_layers:

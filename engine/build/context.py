@@ -110,7 +110,9 @@ class SourceRoot:
             try:
                 target = root.open(os.fsencode(rel), os.O_PATH)
             except SyscallError:
-                return None
+                raise SourceNotFound(f'checking on sources under "{self.path}": possible escaping context '
+                                     f'directory error: symlink "/{rel}" points outside the context or '
+                                     f'to nothing') from None
             try:
                 landed = os.readlink(f"/proc/self/fd/{target}")
             finally:
