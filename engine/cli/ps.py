@@ -71,9 +71,10 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
         out.lines(c.id if args.no_trunc else c.id[:12] for c in found)
         return 0
     if spec is not None and spec.kind == "json":
-        out.json([container_json(c) for c in found])
+        out.json([container_json(c, _pods(ctx, found)) for c in found])
         return 0
-    rows = sort_rows([ps_row(c, now, args.no_trunc) for c in found], args.sort)
+    pods = _pods(ctx, found)
+    rows = sort_rows([ps_row(c, now, args.no_trunc, pods) for c in found], args.sort)
     if spec is not None:
         out.formatted(spec, rows, noheading=args.noheading)
         return 0
@@ -113,7 +114,16 @@ def size_text(c: "Any") -> str:
     return f"{human_size(c.size_rw)} (virtual {human_size(c.size_root_fs or 0)})"
 
 
-def ps_row(c: "Any", now: float, no_trunc: bool = False) -> dict:
+def _pods(ctx: Context, found: "Any") -> dict:
+    """{pod id: (name, infra id)} when some container is in a pod (else no DB read)."""
+    if not any(c.pod for c in found):
+        return {}
+    from engine.services.common import open_store
+
+    return {p.id: (p.name, p.infra_id) for p in open_store(ctx.config()).pods.list()}
+
+
+def ps_row(c: "Any", now: float, no_trunc: bool = False, pods: "dict | None" = None) -> dict:
     """The fields Podman's `ps --format` templates know, for one ContainerSummary."""
     from engine.services.common import rfc3339
 
@@ -140,11 +150,11 @@ def ps_row(c: "Any", now: float, no_trunc: bool = False) -> dict:
         "ExitedAt": int(c.finished_at),
         "StartedAt": int(c.started_at),
         "Pid": c.pid,
-        "Pod": c.pod,
-        "PodName": "",
+        "Pod": c.pod if no_trunc else c.pod[:12],
+        "PodName": (pods or {}).get(c.pod, ("", ""))[0],
         "Restarts": c.restarts,
         "AutoRemove": c.auto_remove,
-        "IsInfra": False,
+        "IsInfra": bool(c.pod) and (pods or {}).get(c.pod, ("", ""))[1] == c.id,
         "Networks": [],
         "Namespaces": {},
     }
@@ -159,7 +169,7 @@ def sort_rows(rows: list[dict], key: str) -> list[dict]:
     return sorted(rows, key=lambda r: str(r[field]))
 
 
-def container_json(c: "Any") -> dict:
+def container_json(c: "Any", pods: "dict | None" = None) -> dict:
     """Podman's `ps --format json` element."""
     row = ps_row(c, time.time(), True)
     return {
@@ -173,7 +183,7 @@ def container_json(c: "Any") -> dict:
         "Id": c.id,
         "Image": c.image,
         "ImageID": c.image_id,
-        "IsInfra": False,
+        "IsInfra": bool(c.pod) and (pods or {}).get(c.pod, ("", ""))[1] == c.id,
         "Labels": dict(c.labels) or None,
         "Mounts": list(c.mounts),
         "Names": list(c.names),
@@ -181,7 +191,7 @@ def container_json(c: "Any") -> dict:
         "Networks": [],
         "Pid": c.pid,
         "Pod": c.pod,
-        "PodName": "",
+        "PodName": (pods or {}).get(c.pod, ("", ""))[0],
         "Ports": list(c.ports) or None,
         "Restarts": c.restarts,
         "Size": None if c.size_rw is None else {"rootFsSize": c.size_root_fs or 0, "rwSize": c.size_rw},
