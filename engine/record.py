@@ -12,7 +12,8 @@ defaults), equality and repr over the public fields, and `as_dict()`.
 
 Fields whose name starts with "_" take part in __init__ but not in ==, repr or
 as_dict (dataclass's compare=False/repr=False).  `class Pair(Record, frozen=True)`
-is read-only and hashable (dataclass's frozen=True).  Use @dataclass elsewhere.
+is read-only and hashable (dataclass's frozen=True).  `DataRecord` also works with
+the dataclasses API.  Use @dataclass elsewhere.
 """
 
 from __future__ import annotations
@@ -106,6 +107,34 @@ class Record:
     def __repr__(self) -> str:
         inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._public())
         return f"{type(self).__name__}({inner})"
+
+
+class _DataclassFields:
+    """A class's `__dataclass_fields__`, made on first access from a @dataclass twin
+    with the same annotations and defaults: only code that uses the dataclasses API
+    pays for importing it."""
+
+    def __get__(self, obj: Any, owner: type) -> Any:
+        import dataclasses
+
+        notes: dict[str, Any] = {}
+        for klass in reversed(owner.__mro__):
+            notes.update(klass.__dict__.get("__annotations__", {}))
+        ns: dict[str, Any] = {"__annotations__": {n: notes[n] for n in owner._fields}}  # type: ignore[attr-defined]
+        for name, value in owner._defaults.items():  # type: ignore[attr-defined]
+            ns[name] = dataclasses.field(default_factory=value.make) if isinstance(value, Factory) else value
+        fields = dataclasses.dataclass(type(owner.__name__, (), ns)).__dataclass_fields__
+        owner.__dataclass_fields__ = fields  # type: ignore[attr-defined]
+        return fields
+
+
+class DataRecord(Record):
+    """A Record that the dataclasses API (`dataclasses.replace`, `asdict`, `fields`,
+    `is_dataclass`) and code that looks for `__dataclass_fields__` accept too: for
+    classes that left @dataclass for the start-up path while other code still treats
+    them as dataclasses.  The fields are built (and dataclasses imported) on first use."""
+
+    __dataclass_fields__ = _DataclassFields()
 
 
 def _frozen_setattr(self: Record, name: str, *_value: Any) -> None:

@@ -27,9 +27,10 @@ def main(argv: list[str]) -> int:
     sync_fd = int(os.environ.pop("_HULL_MONITOR_FD", "-1"))
     os.environ["_HULL_MONITOR_CID"] = cid
 
-    from engine.monitor.process import daemonize, set_child_subreaper, write_pid_file
+    from engine.monitor.process import close_fds_except, daemonize, set_child_subreaper, write_pid_file
 
     daemonize()
+    close_fds_except({sync_fd})  # whatever the launcher let us inherit besides stdio and the socket
     import socket
 
     sync = socket.socket(fileno=sync_fd) if sync_fd >= 0 else None

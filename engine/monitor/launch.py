@@ -15,23 +15,24 @@ from __future__ import annotations
 import os
 import select
 import socket
-import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import engine
 from engine import errors
-from engine.config import EngineConfig
 from engine.monitor.config import ContainerPaths
+from engine.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from engine.config import EngineConfig
 
 _ENGINE_PARENT = str(Path(engine.__file__).resolve().parent.parent)
 STALE_FILES = ("exit", "exit.tmp", "pid", "runtime.pid", "monitor.pid", "attach", "stopped-by-user")
 
 
-@dataclass
-class MonitorHandle:
+class MonitorHandle(Record):  # not dataclasses/subprocess here: each costs ms on every run/start
     monitor_pid: int      # the detached monitor
     pid: int              # the container's init (host pid)
     started_at: float     # seconds since the epoch
@@ -73,10 +74,7 @@ def start_monitor(cfg: EngineConfig, cid: str, *, attach: bool = False,
     err_path = paths.run("monitor.err")
     argv = [sys.executable, "-S", "-m", "engine.monitor", cid] + (["--attach"] if attach else [])
     try:
-        with open(err_path, "ab") as err:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=err, pass_fds=(theirs.fileno(),), cwd="/",
-                                    env=monitor_env(cfg, theirs.fileno()), close_fds=True)
+        pid = _spawn(argv, err_path, theirs.fileno(), monitor_env(cfg, theirs.fileno()))
     except OSError as exc:
         ours.close()
         raise errors.HullError(f"starting the container monitor: {exc.strerror}") from None
@@ -84,13 +82,13 @@ def start_monitor(cfg: EngineConfig, cid: str, *, attach: bool = False,
         theirs.close()
     _send_config(ours, paths.monitor_json)
     try:
-        proc.wait(timeout=timeout)  # the first generation exits as soon as it has forked
         doc = _read_message(ours, timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise errors.HullError("the container monitor did not start") from None
+    except BaseException:
+        _kill(pid)  # a first generation that hangs (a zombie is unaffected)
+        raise
     finally:
         ours.close()
+        _reap(pid)  # the first generation exits as soon as it has forked
     if doc is None:
         raise errors.HullError(f"the container monitor exited early: {_last_line(err_path)}")
     if "error" in doc:
@@ -100,6 +98,35 @@ def start_monitor(cfg: EngineConfig, cid: str, *, attach: bool = False,
     return MonitorHandle(monitor_pid=int(doc.get("monitor_pid") or 0), pid=int(doc["ready"]),
                          started_at=float(doc.get("started_at") or time.time()),
                          attach_path=Path(paths.run("attach")))
+
+
+def _spawn(argv: list[str], err_path: str, sync_fd: int, env: dict[str, str]) -> int:
+    """posix_spawn the monitor: stdin/stdout /dev/null, stderr appended to `err_path`,
+    `sync_fd` inherited.  Every other fd is close-on-exec here (Python's default) and
+    the monitor closes any inherited one itself (subprocess would cost ms to import)."""
+    err = os.open(err_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        os.set_inheritable(sync_fd, True)
+        return os.posix_spawn(argv[0], argv, env, file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_DUP2, err, 2)])
+    finally:
+        os.close(err)
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, 9)
+    except OSError:
+        pass
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
 
 
 def _send_config(sock: socket.socket, path: str) -> None:

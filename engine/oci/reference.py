@@ -12,10 +12,10 @@ does; `.familiar` is the short Docker form for callers that want it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 
 from engine.errors import InvalidArgument
 from engine.oci.digest import validate_digest
+from engine.record import DataRecord
 
 DOCKER_HUB = "docker.io"
 DEFAULT_TAG = "latest"
@@ -34,8 +34,7 @@ _TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
 _ID_RE = re.compile(r"^[a-f0-9]{64}$")
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(DataRecord, frozen=True):  # not @dataclass: that import costs ms on every run
     registry: str
     repository: str
     tag: str | None = None
@@ -70,10 +69,10 @@ class Reference:
         return self.digest or self.tag or DEFAULT_TAG
 
     def with_tag(self, tag: str | None) -> "Reference":
-        return replace(self, tag=tag)
+        return self.replace(tag=tag)
 
     def with_digest(self, digest: str | None) -> "Reference":
-        return replace(self, digest=digest)
+        return self.replace(digest=digest)
 
 
 def _split_domain(name: str) -> tuple[str | None, str]:

@@ -10,24 +10,26 @@ failure removes what was made, so a failed create leaves nothing behind.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from engine.config import EngineConfig
 from engine.errors import Conflict, HullError, ImageNotFound, InvalidArgument, StorageError
 from engine.services.common import enter_userns, image_config, open_store
+from engine.record import Factory, Record
 from engine.store.containers import ContainerState
+
+TYPE_CHECKING = False  # typing and dataclasses cost milliseconds on every run/create
+if TYPE_CHECKING:
+    from typing import Any
 
 PULL_POLICIES = ("always", "missing", "never", "newer")
 SECRETS_DIR = "/run/secrets"
 
 
-@dataclass
-class CreateResult:
+class CreateResult(Record):
     id: str
     name: str
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = Factory(list)
 
 
 # ---------------------------------------------------------------- image
@@ -327,27 +329,17 @@ def _create(cfg: EngineConfig, store: Any, opts: Any, runtime: str | None, pull_
         old = store.containers.lookup(opts.name)
         if old.name == opts.name:
             remove(cfg, [old.id], RmOptions(force=True, time=0))
-    if opts.pod:  # --pod NAME / new:NAME: the pod's shared namespaces (engine/services/pods.py)
-        from engine.services.pods import prepare_member
-
-        opts = prepare_member(cfg, store, opts)
     config = image_config(store, image)
-    port_warnings: list[str] = []
-    if opts.publish or opts.publish_all:  # -p/-P: joined, conflicts refused, EXPOSEd ports added
-        from engine.network.ports import final_publish
-
-        opts, port_warnings = final_publish(opts, config)
     labels = {**((config.get("config") or {}).get("Labels") or {}), **opts.labels}
     argv = command_of(config, opts)
     if not argv:
         raise InvalidArgument("no command or entrypoint provided, and no CMD or ENTRYPOINT from image")
     container = store.containers.create(
         opts.name or None, image.id, image_name, options=opts.to_dict(), labels=labels, command=argv,
-        runtime=runtime or "", pod=opts.pod)
+        runtime=runtime or "")
     cid = container.id
     try:
         result = _prepare(cfg, store, container, image, config, opts)
-        result.warnings[:0] = port_warnings
     except BaseException:
         _undo(store, cid)
         raise
@@ -382,9 +374,7 @@ def _prepare(cfg: EngineConfig, store: Any, container: Any, image: Any, config: 
     _write(userdata / ".containerenv", containerenv(cfg, container, image.id))
     # build_spec reads the image's /etc/passwd and /etc/group inside the rootfs
     mount_rootfs(store, cs.get(cid))
-    import dataclasses
-
-    run_opts = dataclasses.replace(opts, mounts=mounts)
+    run_opts = Record.replace(opts, mounts=mounts)  # not opts.replace: a field of that name
     overlays = _setup_overlay_mounts(store, cid, mounts, volume_sources)
     spec, warnings = write_bundle(cfg, store, container, config, run_opts, volume_sources=volume_sources,
                                   secret_paths=secret_paths, secret_env=secret_env, overlay_options=overlays)
@@ -398,9 +388,7 @@ def _prepare(cfg: EngineConfig, store: Any, container: Any, image: Any, config: 
 def _with_mounts(opts: Any, mounts: list[Any]) -> dict:
     """The stored options keep the resolved mounts (volume names filled in)."""
     doc = opts.to_dict()
-    import dataclasses
-
-    doc["mounts"] = [dataclasses.asdict(m) for m in mounts]
+    doc["mounts"] = [m.as_dict() for m in mounts]
     return doc
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
-from typing import Any
 
 from engine.config import EngineConfig
+
+TYPE_CHECKING = False  # typing costs ms on every run
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _ns_sizes() -> tuple[int, int, int, int]:
@@ -64,7 +66,7 @@ def spec_context(cfg: EngineConfig, store: Any, container: Any, opts: Any, volum
         overlay_options=dict(overlay_options or {}),
         secret_paths=dict(secret_paths),
         secret_env=dict(secret_env),
-        init_path=opts.init_path or shutil.which("catatonit") or "/usr/libexec/podman/catatonit",
+        init_path=opts.init_path or _which("catatonit") or "/usr/libexec/podman/catatonit",
         cgroups_available=cgroups_usable(cfg, container.runtime),
     )
 
@@ -144,3 +146,13 @@ def _write_json(path: Path, doc: Any) -> None:
     with open(fd, "w") as f:
         json.dump(doc, f, indent=2)
     os.replace(tmp, path)
+
+
+def _which(name: str) -> str | None:
+    """shutil.which(name) for a bare name, without importing shutil (and bz2, lzma) on
+    every create."""
+    for directory in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        path = os.path.join(directory or ".", name)
+        if os.access(path, os.X_OK) and not os.path.isdir(path):
+            return path
+    return None

@@ -16,9 +16,7 @@ from __future__ import annotations
 import os
 import signal as _signal
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from engine.config import EngineConfig
 from engine.errors import Conflict, ContainerNotFound, HullError, InvalidArgument, NotFound, StorageError
@@ -29,6 +27,11 @@ from engine.services.container_state import (KILLED_EXIT_CODE, container_process
 from engine.services.events import container_event
 from engine.store.containers import Container, ContainerState
 from engine.services.removal import RemovalReport
+from engine.record import Factory, Record
+
+TYPE_CHECKING = False  # typing and dataclasses cost milliseconds on every run/start
+if TYPE_CHECKING:
+    from typing import Any
 
 S = ContainerState
 DEFAULT_STOP_TIMEOUT = 10
@@ -381,8 +384,7 @@ def _pause_resume(cfg: EngineConfig, names: list[str], all_: bool, pause: bool) 
 
 
 # ---------------------------------------------------------------- rm
-@dataclass
-class RmOptions:
+class RmOptions(Record):
     force: bool = False
     volumes: bool = False
     all: bool = False
@@ -406,8 +408,6 @@ def remove(cfg: EngineConfig, names: list[str], opts: RmOptions | None = None) -
     store = open_store(cfg)
     report = RmReport()
     targets: list[str] = [c.id for c in store.containers.list()] if opts.all else list(names)
-    if opts.all:  # a pod's infra container goes with its pod (pod rm), never alone
-        targets = [t for t in targets if store.pods.infra_of(t) is None]
     for text in targets:
         try:
             c = _get(store, text)
@@ -422,9 +422,6 @@ def remove(cfg: EngineConfig, names: list[str], opts: RmOptions | None = None) -
 
 
 def _remove_one(cfg: EngineConfig, store: Any, c: Container, opts: RmOptions) -> None:
-    from engine.services.pods import infra_guard
-
-    infra_guard(store, c)
     if c.state.active:
         if not opts.force:
             raise StateImproper(f"cannot remove container {c.id} as it is {c.state.value} - running or paused "
@@ -485,8 +482,6 @@ def remove_after_exit(cfg: EngineConfig, cid: str) -> None:
         return
     _remember_exit(cfg, c)
     _destroy(cfg, store, c, volumes=True)
-    if c.pod:
-        _pod_member_exited(cfg, store, c)
 
 
 def cleanup_after_exit(cfg: EngineConfig, cid: str) -> None:
@@ -505,18 +500,6 @@ def cleanup_after_exit(cfg: EngineConfig, cid: str) -> None:
     except (ContainerNotFound, HullError):
         return
     container_event(cfg, "cleanup", c)
-    if c.pod:
-        _pod_member_exited(cfg, store, c)
-
-
-def _pod_member_exited(cfg: EngineConfig, store: Any, c: Container) -> None:
-    """A pod's exit policy (stop: the infra goes down with the last member)."""
-    from engine.services.pods import member_exited
-
-    try:
-        member_exited(cfg, store, c)
-    except HullError:
-        pass
 
 
 def _exits_dir(cfg: EngineConfig) -> Path:
@@ -666,11 +649,10 @@ def _require_unshare(cfg: EngineConfig, command: str) -> None:
     enter_userns(cfg)
 
 
-@dataclass
-class PruneReport:
-    removed: list[str] = field(default_factory=list)
+class PruneReport(Record):
+    removed: list[str] = Factory(list)
     reclaimed: int = 0
-    errors: list[HullError] = field(default_factory=list)
+    errors: list[HullError] = Factory(list)
 
 
 def prune(cfg: EngineConfig, filters: dict[str, list[str]] | None = None) -> PruneReport:
@@ -684,8 +666,6 @@ def prune(cfg: EngineConfig, filters: dict[str, list[str]] | None = None) -> Pru
         c = reconcile(store, c)
         if c.state.active or not matches_prune_filters(c, filters or {}):
             continue
-        if c.pod and store.pods.infra_of(c.id) is not None:
-            continue  # Podman: infra containers go with their pod
         size = upper_size(store, c)
         try:
             _destroy(cfg, store, c, volumes=False)

@@ -13,26 +13,28 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
 
 from engine.config import EngineConfig
 from engine.errors import InvalidArgument
+from engine.record import Factory, Record
+
+TYPE_CHECKING = False  # typing and dataclasses cost milliseconds on every start/rm (they emit)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
 
 MAX_LOG_SIZE = 4 << 20
 FILTER_KEYS = ("container", "event", "status", "image", "label", "type", "volume", "pod", "network", "since", "until")
 
 
-@dataclass
-class Event:
+class Event(Record):
     type: str  # container, image, volume, pod, network, system, secret
     action: str  # create, start, died, stop, remove, ...
     time_ns: int
     id: str = ""
     name: str = ""
     image: str = ""
-    attributes: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, str] = Factory(dict)
     exit_code: int | None = None
 
     @property

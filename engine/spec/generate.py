@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
-from dataclasses import dataclass, field
 
 from engine.errors import InvalidArgument
+from engine.record import DataRecord, Factory  # not dataclasses: ms on every run
 from engine.spec import defaults
 from engine.spec.options import ContainerOptions, IDMapping, MountSpec
 from engine.spec.parse import CAPABILITIES, ULIMIT_NAMES, parse_signal
@@ -26,8 +26,7 @@ CPU_PERIOD = 100000
 ANNOTATION_PREFIX = "io.podman.annotations."
 
 
-@dataclass
-class SpecContext:
+class SpecContext(DataRecord):
     """What the services know about this container and its host."""
 
     container_id: str
@@ -44,10 +43,10 @@ class SpecContext:
     hosts_path: str | None = None
     resolv_conf_path: str | None = None
     containerenv_path: str | None = None          # /run/.containerenv
-    volume_sources: dict[str, str] = field(default_factory=dict)     # destination -> host dir
-    overlay_options: dict[str, list[str]] = field(default_factory=dict)  # dest -> overlay opts (O)
-    secret_paths: dict[str, str] = field(default_factory=dict)       # secret name -> host file
-    secret_env: dict[str, str] = field(default_factory=dict)         # secret name -> value
+    volume_sources: dict[str, str] = Factory(dict)     # destination -> host dir
+    overlay_options: dict[str, list[str]] = Factory(dict)  # dest -> overlay opts (O)
+    secret_paths: dict[str, str] = Factory(dict)       # secret name -> host file
+    secret_env: dict[str, str] = Factory(dict)         # secret name -> value
     init_path: str = "/usr/libexec/podman/catatonit"
     host_env: dict[str, str] | None = None        # for --env-host (default os.environ)
     zoneinfo_dir: str = "/usr/share/zoneinfo"
@@ -56,7 +55,7 @@ class SpecContext:
     cgroups_path: str | None = None
     accounts: ImageAccounts | None = None         # preloaded passwd/group (tests)
     host_capabilities: frozenset[str] | None = None   # our bounding set (None: read it)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = Factory(list)
 
 
 # --------------------------------------------------------------------------- process

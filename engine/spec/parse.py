@@ -12,11 +12,14 @@ import os
 import posixpath
 import re
 import signal as _signal
-from typing import Iterable, Mapping
 
 from engine.errors import InvalidArgument
 from engine.spec.options import (DeviceSpec, HealthConfig, IDMapping, MountSpec, RestartPolicy,
                                  SecretSpec, SecurityOptions, Ulimit, HEALTH_ON_FAILURE)
+
+TYPE_CHECKING = False  # typing costs ms on every run/create
+if TYPE_CHECKING:
+    from typing import Iterable, Mapping
 
 _PROPAGATIONS = ("shared", "rshared", "private", "rprivate", "slave", "rslave",
                  "unbindable", "runbindable")

@@ -176,10 +176,18 @@ _SURNAMES = (
 
 
 def random_name(rng: random.Random | None = None) -> str:
-    import random  # here: `hull ps` never needs it
-
-    rng = rng or random.SystemRandom()
+    if rng is None:  # SystemRandom's choice, without importing random (ms) on every create
+        return f"{_urandom_choice(_ADJECTIVES)}_{_urandom_choice(_SURNAMES)}"
     return f"{rng.choice(_ADJECTIVES)}_{rng.choice(_SURNAMES)}"
+
+
+def _urandom_choice(items: list[str]) -> str:
+    """An unbiased pick from the kernel's random source (rejection sampling)."""
+    limit = (1 << 32) - (1 << 32) % len(items)
+    while True:
+        n = int.from_bytes(os.urandom(4), "little")
+        if n < limit:
+            return items[n % len(items)]
 
 
 class ContainerStore:
