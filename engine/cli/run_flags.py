@@ -259,8 +259,7 @@ def read_label_files(paths: Sequence[str]) -> list[str]:
 
 
 # Flags Hull parses but cannot honour yet: an error when given, never silently dropped.
-_UNSUPPORTED = ("publish", "publish_all", "expose",
-                "ipc", "pid", "uts", "cgroupns", "pod", "platform", "arch", "os", "variant")
+_UNSUPPORTED = ("ipc", "pid", "uts", "cgroupns", "pod", "platform", "arch", "os", "variant")
 
 
 def to_options(ns: argparse.Namespace, image: str, command: list[str], *, detach: bool | None = None) -> Any:
@@ -348,6 +347,12 @@ def to_options(ns: argparse.Namespace, image: str, command: list[str], *, detach
         add_hosts=_add_hosts(ns.add_host),
         no_hosts=ns.no_hosts,
     )
+    if ns.publish or ns.publish_all or ns.expose:  # -p/-P/--expose (engine/network/ports.py)
+        from engine.network import ports
+
+        opts.publish = [m for text in ns.publish for m in ports.parse_publish(text)]
+        opts.expose = [e for text in ns.expose for e in ports.parse_expose(text)]
+        opts.publish_all = bool(ns.publish_all)
     if ns.restart:
         opts.restart = parse.parse_restart(ns.restart)
     if ns.pull:

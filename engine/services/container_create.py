@@ -329,17 +329,27 @@ def _create(cfg: EngineConfig, store: Any, opts: Any, runtime: str | None, pull_
         old = store.containers.lookup(opts.name)
         if old.name == opts.name:
             remove(cfg, [old.id], RmOptions(force=True, time=0))
+    if opts.pod:  # --pod NAME / new:NAME: the pod's shared namespaces (engine/services/pods.py)
+        from engine.services.pods import prepare_member
+
+        opts = prepare_member(cfg, store, opts)
     config = image_config(store, image)
+    port_warnings: list[str] = []
+    if opts.publish or opts.publish_all:  # -p/-P: joined, conflicts refused, EXPOSEd ports added
+        from engine.network.ports import final_publish
+
+        opts, port_warnings = final_publish(opts, config)
     labels = {**((config.get("config") or {}).get("Labels") or {}), **opts.labels}
     argv = command_of(config, opts)
     if not argv:
         raise InvalidArgument("no command or entrypoint provided, and no CMD or ENTRYPOINT from image")
     container = store.containers.create(
         opts.name or None, image.id, image_name, options=opts.to_dict(), labels=labels, command=argv,
-        runtime=runtime or "")
+        runtime=runtime or "", pod=opts.pod)
     cid = container.id
     try:
         result = _prepare(cfg, store, container, image, config, opts)
+        result.warnings[:0] = port_warnings
     except BaseException:
         _undo(store, cid)
         raise

@@ -408,6 +408,8 @@ def remove(cfg: EngineConfig, names: list[str], opts: RmOptions | None = None) -
     store = open_store(cfg)
     report = RmReport()
     targets: list[str] = [c.id for c in store.containers.list()] if opts.all else list(names)
+    if opts.all:  # a pod's infra container goes with its pod (pod rm), never alone
+        targets = [t for t in targets if store.pods.infra_of(t) is None]
     for text in targets:
         try:
             c = _get(store, text)
@@ -422,6 +424,9 @@ def remove(cfg: EngineConfig, names: list[str], opts: RmOptions | None = None) -
 
 
 def _remove_one(cfg: EngineConfig, store: Any, c: Container, opts: RmOptions) -> None:
+    from engine.services.pods import infra_guard
+
+    infra_guard(store, c)
     if c.state.active:
         if not opts.force:
             raise StateImproper(f"cannot remove container {c.id} as it is {c.state.value} - running or paused "
@@ -482,6 +487,8 @@ def remove_after_exit(cfg: EngineConfig, cid: str) -> None:
         return
     _remember_exit(cfg, c)
     _destroy(cfg, store, c, volumes=True)
+    if c.pod:
+        _pod_member_exited(cfg, store, c)
 
 
 def cleanup_after_exit(cfg: EngineConfig, cid: str) -> None:
@@ -500,6 +507,18 @@ def cleanup_after_exit(cfg: EngineConfig, cid: str) -> None:
     except (ContainerNotFound, HullError):
         return
     container_event(cfg, "cleanup", c)
+    if c.pod:
+        _pod_member_exited(cfg, store, c)
+
+
+def _pod_member_exited(cfg: EngineConfig, store: Any, c: Container) -> None:
+    """A pod's exit policy (stop: the infra goes down with the last member)."""
+    from engine.services.pods import member_exited
+
+    try:
+        member_exited(cfg, store, c)
+    except HullError:
+        pass
 
 
 def _exits_dir(cfg: EngineConfig) -> Path:
@@ -666,6 +685,8 @@ def prune(cfg: EngineConfig, filters: dict[str, list[str]] | None = None) -> Pru
         c = reconcile(store, c)
         if c.state.active or not matches_prune_filters(c, filters or {}):
             continue
+        if c.pod and store.pods.infra_of(c.id) is not None:
+            continue  # Podman: infra containers go with their pod
         size = upper_size(store, c)
         try:
             _destroy(cfg, store, c, volumes=False)
