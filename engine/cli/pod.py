@@ -104,28 +104,15 @@ def _create_flags(p: HullParser, clone: bool = False) -> None:
 
 
 def parse_network(values: list[str]) -> tuple[str, str, dict]:
-    """--network for a pod's infra: (mode, argument, {named network: attachment})."""
+    """--network for a pod's infra: engine/spec/parse.py's reading; container:X is refused
+    (a pod cannot join another container's network, as Podman)."""
     from engine.errors import InvalidArgument
-    from engine.spec.options import NetworkAttachment
+    from engine.spec.parse import parse_network as parse
 
-    if not values:
-        return "", "", {}
-    modes = ("none", "host", "private", "bridge", "pasta", "slirp4netns")
-    first = values[0]
-    head, _, arg = first.partition(":")
-    if head in modes or head in ("ns", "container"):
-        if len(values) > 1:
-            raise InvalidArgument(f"network mode {head} cannot be combined with other networks")
-        if head == "container":
-            raise InvalidArgument("pods presently do not support network mode container")
-        return head, arg, {}
-    networks = {}
-    for v in values:
-        for name in v.split(","):
-            name, _, _ = name.partition(":")
-            if name:
-                networks[name] = NetworkAttachment()
-    return "bridge", "", networks
+    mode, arg, networks = parse(values)
+    if mode == "container":
+        raise InvalidArgument("pods presently do not support network mode container")
+    return mode, arg, networks
 
 
 def create_options(args: Any, argv: list[str]) -> Any:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from engine.config import EngineConfig
-from engine.errors import InvalidArgument
+from engine.errors import HullError, InvalidArgument
 from engine.record import Factory, Record
 from engine.services.common import open_store
 from engine.services.container_state import status_word
@@ -36,13 +36,15 @@ class PodSummary(Record):
     cgroup: str = ""
 
 
-def _networks(pod: Pod) -> list[str]:
-    o = pod.options
+def _networks(store: Any, pod: Pod) -> list[str]:
+    """The named networks the infra is attached to (the default one included), as Podman."""
     if not pod.infra_id:
         return []
-    if o.get("networks"):
-        return sorted(o["networks"])
-    return [o["network"]] if o.get("network") and o.get("network") not in ("bridge", "private") else []
+    try:
+        names = [a.network_name for a in store.networks.of_container(pod.infra_id)]
+    except (AttributeError, HullError):
+        names = []
+    return sorted(set(names) | set(pod.options.get("networks") or {}))
 
 
 def summarize(store: Any, pod: Pod) -> PodSummary:
@@ -53,7 +55,7 @@ def summarize(store: Any, pod: Pod) -> PodSummary:
         id=pod.id, name=pod.name, status=pod_status([c.state for c in ctrs]), created=pod.created,
         infra_id=pod.infra_id, labels=dict(pod.labels),
         members=[PodMember(c.id, c.name, status_word(c.state)) for c in ctrs],
-        networks=_networks(pod), cgroup=pod.cgroup_parent)
+        networks=_networks(store, pod), cgroup=pod.cgroup_parent)
 
 
 def list_pods(cfg: EngineConfig, filters: dict[str, list[str]] | None = None) -> list[PodSummary]:
@@ -153,7 +155,7 @@ def inspect_doc(store: Any, pod: Pod) -> dict:
             "DNSOption": list(o.get("dns_options") or []) or None,
             "NoManageHosts": bool(o.get("no_hosts")),
             "HostAdd": list(o.get("add_hosts") or []) or None,
-            "Networks": _networks(pod) or None,
+            "Networks": _networks(store, pod) or None,
             "NetworkOptions": None,
             "pid_ns": "private",
             "userns": "host",
