@@ -63,6 +63,9 @@ class SourceRoot:
     def ignored(self, rel: str) -> bool:
         return bool(self.ignore) and self.ignore.excluded(rel)
 
+    def may_hold_included(self, rel: str) -> bool:
+        return self.ignore.may_hold_included(rel)
+
     def resolve(self, pattern: str) -> list[Source]:
         """The entries `pattern` (a path or a glob, relative to the root) names."""
         cleaned = posixpath.normpath("/" + pattern.replace("\\", "/") if not pattern.startswith("/") else pattern)
@@ -124,7 +127,7 @@ class SourceRoot:
         return self._lookup(inside.replace(os.sep, "/"), depth + 1)
 
     def _dir_has_included(self, rel: str) -> bool:
-        return any(p.exclusion for p in self.ignore.patterns)
+        return self.ignore.may_hold_included(rel)
 
     def _glob(self, parts: list[str]) -> list[Source]:
         results: list[tuple[int, str, str]] = []

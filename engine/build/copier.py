@@ -37,6 +37,13 @@ class CopyAttrs:
 Filter = Callable[[str], bool]
 
 
+def may_hold_included(ignored: Filter, rel: str) -> bool:
+    """Could a `!` pattern re-include something below the excluded directory `rel`?"""
+    owner = getattr(ignored, "__self__", ignored)   # a bound SourceRoot.ignored
+    check = getattr(owner, "may_hold_included", None)
+    return bool(check and check(rel))
+
+
 def _owner(st: os.stat_result, attrs: CopyAttrs) -> tuple[int, int]:
     return (st.st_uid, st.st_gid) if attrs.owner is None else attrs.owner
 
@@ -108,9 +115,15 @@ def _copy(src_dir: int, src_name: str, st: os.stat_result, dst_dir: int, dst_nam
         try:
             for name in sorted(os.listdir(sfd)):
                 child = f"{rel}/{name}" if rel else name
-                if ignored is not None and ignored(child):
-                    continue
                 cst = os.lstat(name, dir_fd=sfd)
+                if ignored is not None and ignored(child):
+                    if not (stat.S_ISDIR(cst.st_mode) and may_hold_included(ignored, child)):
+                        continue
+                    # an excluded directory a `!` pattern may reach into: walk it,
+                    # keep it only when something in it is included
+                    if _copy(sfd, name, cst, dfd, name, attrs, ignored, child) == 1:
+                        os.rmdir(name, dir_fd=dfd)
+                    continue
                 count += _copy(sfd, name, cst, dfd, name, attrs, ignored, child)
             os.chown(dfd, uid, gid)
             os.chmod(dfd, mode)
@@ -178,7 +191,8 @@ def digest_tree(src_dir: int, src_name: str, keep_owner: bool, ignored: Filter |
         try:
             for name in sorted(os.listdir(fd)):
                 child = f"{rel}/{name}" if rel else name
-                if ignored is not None and ignored(child):
+                if ignored is not None and ignored(child) and not (
+                        stat.S_ISDIR(os.lstat(name, dir_fd=fd).st_mode) and may_hold_included(ignored, child)):
                     continue
                 digest_tree(fd, name, keep_owner, ignored, child, h)
         finally:

@@ -107,6 +107,13 @@ class IgnoreMatcher:
         return matched
 
     def may_hold_included(self, directory: str) -> bool:
-        """Could an excluded directory still hold a re-included path?  (Then it
-        must be walked rather than skipped whole.)"""
-        return any(p.exclusion for p in self.patterns)
+        """Could the excluded `directory` still hold a re-included path?  (Then it
+        must be walked rather than skipped whole.)  True when a `!` pattern starts
+        with the directory's path or with a wildcard."""
+        prefix = directory.strip("/") + "/"
+        for p in self.patterns:
+            if p.exclusion:
+                text = p.text.lstrip("/")
+                if text.startswith(prefix) or text[:1] in "*?[":
+                    return True
+        return False

@@ -18,7 +18,7 @@ import stat
 from pathlib import Path
 from typing import Any, Callable
 
-from engine.build.copier import CopyAttrs, copy_entry, write_file
+from engine.build.copier import CopyAttrs, copy_entry, may_hold_included, write_file
 from engine.errors import HullError, InvalidArgument, StorageError
 
 MAX_DOWNLOAD = 8 << 30
@@ -66,6 +66,11 @@ def copy_sources(merged: Path, sources: list[Any], dest: str, attrs: CopyAttrs, 
                     for name in sorted(os.listdir(sfd)):
                         rel = f"{src.rel}/{name}" if src.rel else name
                         if ignored is not None and ignored(rel):
+                            if not (stat.S_ISDIR(os.lstat(name, dir_fd=sfd).st_mode)
+                                    and may_hold_included(ignored, rel)):
+                                continue
+                            if copy_entry(sfd, name, dfd, name, attrs, ignored, rel) == 1:
+                                os.rmdir(name, dir_fd=dfd)
                             continue
                         copy_entry(sfd, name, dfd, name, attrs, ignored, rel)
                 finally:
