@@ -253,8 +253,9 @@ def _remove_containers(cfg: EngineConfig) -> None:
                 if found is not None]
     if cfg.db_path.exists():
         try:
-            from engine.services import containers
+            from engine.services import containers, pods
 
+            pods.remove(cfg, [], force=True, all=True, timeout=0)  # infra containers go with their pod
             containers.remove(cfg, [], containers.RmOptions(force=True, volumes=True, all=True, time=0))
         except HullError:
             pass  # a broken store: the mounts are released below, the files removed anyway
