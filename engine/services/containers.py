@@ -424,9 +424,10 @@ def remove(cfg: EngineConfig, names: list[str], opts: RmOptions | None = None) -
 
 
 def _remove_one(cfg: EngineConfig, store: Any, c: Container, opts: RmOptions) -> None:
-    from engine.services.pods import infra_guard
+    if c.pod:  # an infra container goes only with its pod
+        from engine.services.pods import infra_guard
 
-    infra_guard(store, c)
+        infra_guard(store, c)
     if c.state.active:
         if not opts.force:
             raise StateImproper(f"cannot remove container {c.id} as it is {c.state.value} - running or paused "
