@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 from engine.errors import Conflict, HullError
 from engine.network import firewall
-from engine.store.locks import file_lock
+from engine.store.locks import file_lock, remove_lock_file
 
 T = TypeVar("T")
 DEFAULT_NETWORK = "hull"
@@ -197,8 +197,12 @@ def _bridge_ports(ipr: Any, idx: int) -> list[str]:
 def remove_bridge_if_unused(network: Any, netns: str | None = None) -> bool:
     """Delete the bridge and its rules when no interface is attached to it any more."""
     view = NetView.of(network)
-    with file_lock(_lock_path(netns, view.bridge)), iproute(netns) as ipr:
-        return _remove_if_unused_locked(ipr, view, netns)
+    lock = _lock_path(netns, view.bridge)
+    with file_lock(lock), iproute(netns) as ipr:
+        removed = _remove_if_unused_locked(ipr, view, netns)
+        if removed:
+            remove_lock_file(lock)  # a waiter notices and locks the new file
+        return removed
 
 
 def _remove_if_unused_locked(ipr: Any, view: NetView, netns: str | None) -> bool:
@@ -218,7 +222,8 @@ def _remove_if_unused_locked(ipr: Any, view: NetView, netns: str | None) -> bool
 def remove_bridge(network: Any, netns: str | None = None) -> None:
     """`network rm`: the bridge (whatever is left on it) and its rules go."""
     view = NetView.of(network)
-    with file_lock(_lock_path(netns, view.bridge)), iproute(netns) as ipr:
+    lock = _lock_path(netns, view.bridge)
+    with file_lock(lock), iproute(netns) as ipr:
         idx = _link_index(ipr, view.bridge)
         if idx is not None:
             try:
@@ -227,6 +232,7 @@ def remove_bridge(network: Any, netns: str | None = None) -> None:
                 if _code(exc) != errno.ENODEV:
                     raise HullError(f"remove bridge {view.bridge}: {exc}") from None
         firewall.remove_network(view.bridge, netns)
+        remove_lock_file(lock)
 
 
 # -- veth pairs -----------------------------------------------------------------------
@@ -357,7 +363,7 @@ def detach(container_netns: str | None, ifname: str, *, network: Any = None,
 
 # -- a container's networks (called by lifecycle.py for mode "bridge") ---------------
 # Root's default network mode ("") is bridge on `hull` (lifecycle.default_mode reads this).
-DEFAULT_READY = False
+DEFAULT_READY = True
 
 
 def _host_netns(cfg: Any, cid: str) -> str | None:
