@@ -259,7 +259,7 @@ def read_label_files(paths: Sequence[str]) -> list[str]:
 
 
 # Flags Hull parses but cannot honour yet: an error when given, never silently dropped.
-_UNSUPPORTED = ("ipc", "pid", "uts", "cgroupns", "pod", "platform", "arch", "os", "variant")
+_UNSUPPORTED = ("cgroupns", "pod", "platform", "arch", "os", "variant")
 
 
 def to_options(ns: argparse.Namespace, image: str, command: list[str], *, detach: bool | None = None) -> Any:
@@ -346,6 +346,9 @@ def to_options(ns: argparse.Namespace, image: str, command: list[str], *, detach
         dns_options=list(ns.dns_option),
         add_hosts=_add_hosts(ns.add_host),
         no_hosts=ns.no_hosts,
+        ipc=_namespace_mode(ns.ipc, "ipc"),
+        uts=_namespace_mode(ns.uts, "uts"),
+        pid=_namespace_mode(ns.pid, "pid"),
     )
     if ns.publish or ns.publish_all or ns.expose:  # -p/-P/--expose (engine/network/ports.py)
         from engine.network import ports
@@ -371,6 +374,17 @@ def to_options(ns: argparse.Namespace, image: str, command: list[str], *, detach
     if opts.rm and opts.restart.name not in ("no", ""):
         raise InvalidArgument('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"')
     return opts
+
+
+def _namespace_mode(text: str | None, kind: str) -> str:
+    """--ipc/--uts/--pid: host, private, container:X, ns:PATH ("" = private)."""
+    text = text or ""
+    head, colon, rest = text.partition(":")
+    if text in ("", "private") or (kind == "ipc" and text in ("shareable", "none")):
+        return ""
+    if text == "host" or (head in ("container", "ns") and colon and rest):
+        return text
+    raise InvalidArgument(f"unrecognized namespace mode {text} passed")
 
 
 def _dns_servers(values: list[str]) -> list[str]:

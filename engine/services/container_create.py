@@ -333,6 +333,11 @@ def _create(cfg: EngineConfig, store: Any, opts: Any, runtime: str | None, pull_
         from engine.services.pods import prepare_member
 
         opts = prepare_member(cfg, store, opts)
+    if opts.network == "container" or any((getattr(opts, k) or "").startswith("container:")
+                                          for k in ("ipc", "uts", "pid")):
+        from engine.network.lifecycle import resolve_dependencies
+
+        resolve_dependencies(store, opts)  # container:NAME -> container:<ID>
     config = image_config(store, image)
     port_warnings: list[str] = []
     if opts.publish or opts.publish_all:  # -p/-P: joined, conflicts refused, EXPOSEd ports added

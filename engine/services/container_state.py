@@ -130,10 +130,25 @@ def reconcile(store: Any, container: Container) -> Container:
             return store.containers.get(container.id)
         except ContainerNotFound:
             return container
+    if not monitor_up:  # nobody else will run the monitor's cleanup
+        _teardown_network(store, fixed)
     from engine.services.events import container_event
 
     container_event(store.cfg, "died", fixed, exit_code=code)
     return fixed
+
+
+def _teardown_network(store: Any, c: Container) -> None:
+    cfg = store.cfg
+    if not os.path.exists(store.containers.run_dir(c.id) / "network.json") and not os.path.lexists(
+            cfg.runroot / "netns" / c.id):
+        return
+    from engine.network.lifecycle import teardown
+
+    try:
+        teardown(cfg, store, c)
+    except Exception:  # noqa: BLE001  (reconcile must answer anyway)
+        pass
 
 
 def _may_restart(c: Container) -> bool:

@@ -174,8 +174,25 @@ def _launch(cfg: EngineConfig, store: Any, c: Container, attach: bool = False) -
 
 
 def _start_one(cfg: EngineConfig, store: Any, c: Container, attach: bool = False) -> Container:
+    _start_dependencies(cfg, store, c)
     with _lock(store, c.id):
         return _start_locked(cfg, store, reconcile(store, store.containers.get(c.id)), attach)
+
+
+def _start_dependencies(cfg: EngineConfig, store: Any, c: Container) -> None:
+    """Containers whose namespaces `c` joins (container:X) run first (Podman starts them)."""
+    opts = c.options or {}
+    if not any(str(opts.get(k) or "").startswith("container") for k in ("network", "ipc", "uts", "pid")):
+        return
+    from engine.network.lifecycle import dependencies
+
+    for dep in dependencies(opts):
+        try:
+            other = store.containers.get(dep)
+        except ContainerNotFound:
+            continue  # setup reports it
+        if not reconcile(store, other).state.active:
+            _start_one(cfg, store, other)
 
 
 def _start_locked(cfg: EngineConfig, store: Any, c: Container, attach: bool = False) -> Container:
@@ -197,9 +214,11 @@ def _start_locked(cfg: EngineConfig, store: Any, c: Container, attach: bool = Fa
     store.containers.update(c.id, started_at=started, stopped_by_user=False, error="", oom_killed=False,
                             health="starting" if _has_healthcheck(c) else "")
     try:
+        _network_setup(cfg, store, c)
         handle = _launch(cfg, store, c, attach)
     except HullError as err:
         store.containers.update(c.id, error=str(err))
+        _network_teardown(cfg, store, c)
         raise
     # Running is recorded here, not by the monitor (one helper less per start); the
     # monitor may have recorded the end of this run already (a short command): then
@@ -211,6 +230,31 @@ def _start_locked(cfg: EngineConfig, store: Any, c: Container, attach: bool = Fa
     fresh = store.containers.get(c.id)
     container_event(cfg, "start", fresh)
     return fresh
+
+
+def _network_setup(cfg: EngineConfig, store: Any, c: Container) -> None:
+    """Namespaces that need work before the runtime (engine/network/lifecycle.py);
+    none/host/private skip the import."""
+    opts = c.options or {}
+    if opts.get("network") in ("none", "host", "private", "ns") and not any(
+            str(opts.get(k) or "").startswith("container:") for k in ("ipc", "uts", "pid")):
+        return
+    from engine.network.lifecycle import setup
+
+    setup(cfg, store, c)
+
+
+def _network_teardown(cfg: EngineConfig, store: Any, c: Container) -> None:
+    """Best effort: a failed teardown must not hide the error being reported."""
+    if not os.path.exists(store.containers.run_dir(c.id) / "network.json") and not os.path.lexists(
+            cfg.runroot / "netns" / c.id):
+        return  # nothing was set up: no import
+    from engine.network.lifecycle import teardown
+
+    try:
+        teardown(cfg, store, c)
+    except (HullError, OSError):
+        pass
 
 
 def _has_healthcheck(c: Container) -> bool:
@@ -424,10 +468,12 @@ def remove(cfg: EngineConfig, names: list[str], opts: RmOptions | None = None) -
 
 
 def _remove_one(cfg: EngineConfig, store: Any, c: Container, opts: RmOptions) -> None:
+    from engine.network.lifecycle import check_removable
     if c.pod:  # an infra container goes only with its pod
         from engine.services.pods import infra_guard
 
         infra_guard(store, c)
+    check_removable(store, c)
     if c.state.active:
         if not opts.force:
             raise StateImproper(f"cannot remove container {c.id} as it is {c.state.value} - running or paused "
@@ -455,6 +501,7 @@ def _destroy_locked(cfg: EngineConfig, store: Any, c: Container, volumes: bool) 
     except ContainerNotFound:
         return
     unmount_rootfs(store, c)
+    _network_teardown(cfg, store, c)
     _delete_runtime_state(cfg, c)
     used = [name for name, _ in store.volumes.of_container(c.id)]
     store.containers.delete(c.id)
@@ -502,6 +549,7 @@ def cleanup_after_exit(cfg: EngineConfig, cid: str) -> None:
             if not c.state.active and c.state != S.REMOVING and not c.mounted:
                 unmount_rootfs(store, c)
             if not c.state.active:
+                _network_teardown(cfg, store, c)
                 from engine.services.container_create import reset_overlay_mounts
 
                 reset_overlay_mounts(store, cid)

@@ -384,7 +384,7 @@ def build_spec(image_config: dict, opts: ContainerOptions, ctx: SpecContext) -> 
     accounts = ctx.accounts or ImageAccounts.from_rootfs(ctx.rootfs)
     user: ResolvedUser = accounts.resolve(user_text, opts.group_add)
 
-    if opts.network == "host" and not opts.hostname:
+    if (opts.network == "host" or opts.uts == "host") and not opts.hostname:
         hostname = os.uname().nodename
     else:
         hostname = opts.hostname or ctx.container_id[:12]
@@ -414,9 +414,7 @@ def build_spec(image_config: dict, opts: ContainerOptions, ctx: SpecContext) -> 
         process["apparmorProfile"] = opts.security.apparmor
 
     # namespaces
-    namespaces = [{"type": t} for t in ("pid", "mount", "ipc", "uts", "cgroup")]
-    if opts.network != "host":
-        namespaces.append({"type": "network"})
+    namespaces = _namespaces(opts)
     linux: dict = {"namespaces": namespaces}
     if maps is not None:
         namespaces.append({"type": "user"})
@@ -510,7 +508,23 @@ def build_spec(image_config: dict, opts: ContainerOptions, ctx: SpecContext) -> 
         "annotations": _annotations(opts, cfg),
         "linux": linux,
     }
+    if opts.uts == "host" or opts.uts.startswith(("container:", "ns:")):
+        del spec["hostname"]  # not our namespace: its hostname stays as it is
     return spec
+
+
+def _namespaces(opts: ContainerOptions) -> list[dict]:
+    """host: not unshared; ns:PATH: joined; container:X: joined, its path (the other
+    container's /proc/<pid>/ns/<type>) written at each start by engine/network/lifecycle.py."""
+    modes = {"pid": opts.pid, "ipc": opts.ipc, "uts": opts.uts,
+             "network": {"host": "host", "ns": f"ns:{opts.network_arg}"}.get(opts.network, "")}
+    out: list[dict] = []
+    for t in ("pid", "mount", "ipc", "uts", "cgroup", "network"):
+        mode = modes.get(t, "")
+        if mode == "host":
+            continue
+        out.append({"type": t, "path": mode[3:]} if mode.startswith("ns:") else {"type": t})
+    return out
 
 
 def _resources(opts: ContainerOptions, ctx: SpecContext, dev_rules: list[dict]) -> dict:

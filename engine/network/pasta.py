@@ -1,0 +1,86 @@
+"""pasta(1): rootless connectivity for a container's network namespace file.
+
+Run as Podman 5 runs it: `--config-net` copies the host's addresses and routes into
+the namespace, `--dns-forward 169.254.0.1` answers DNS there from the host's
+resolvers, -t/-u forward the published ports (none otherwise), -T/-U none.  Podman 5
+adds --no-map-gw; the pasta on these hosts has no --map-guest-addr, so Hull keeps the
+gateway mapped: the default gateway's address reaches the host (its loopback), and
+that is what `host.containers.internal` names.  pasta forks into the background once
+the namespace is configured; its pid comes from --pid.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from engine.errors import HullError
+
+BINARY = "pasta"
+DNS_FORWARD = "169.254.0.1"
+
+
+def available() -> str | None:
+    from shutil import which
+
+    return which(BINARY)
+
+
+def port_args(ports: list[dict]) -> list[str]:
+    """-t/-u [ip/]host-range:container-range for resolved ports (host_port chosen)."""
+    args: list[str] = []
+    for p in ports:
+        n = int(p.get("range") or 1)
+        addr = f"{p['host_ip']}/" if p.get("host_ip") else ""
+        spec = (f"{addr}{p['host_port']}-{p['host_port'] + n - 1}:"
+                f"{p['container_port']}-{p['container_port'] + n - 1}")
+        for proto in (p.get("protocol") or "tcp").split(","):
+            if proto not in ("tcp", "udp"):
+                raise HullError(f"can't forward protocol: {proto}")
+            args += ["-t" if proto == "tcp" else "-u", spec]
+    return args
+
+
+def build_args(netns: str, ports: list[dict], extra: list[str], pid_file: Path, rootless: bool) -> list[str]:
+    args = ["--config-net"] + list(extra)
+    given = set(extra)
+    if "--dns-forward" not in given:
+        args += ["--dns-forward", DNS_FORWARD]
+    args += port_args(ports)
+    has = set(args)
+    for short, long_ in (("-t", "--tcp-ports"), ("-u", "--udp-ports"), ("-T", "--tcp-ns"), ("-U", "--udp-ns")):
+        if short not in has and long_ not in has:
+            args += [short, "none"]
+    if not rootless and "--runas" not in given:
+        # as root pasta drops to nobody before opening the namespace file in our 0700 runroot
+        args += ["--runas", "0:0"]
+    return args + ["--quiet", "--pid", str(pid_file), "--netns", netns]
+
+
+def start(netns: str, ports: list[dict], extra: list[str], pid_file: Path, rootless: bool) -> int:
+    """Start pasta for `netns`; returns its pid once the namespace is configured."""
+    binary = available()
+    if binary is None:
+        raise HullError("could not find pasta, the network namespace can't be configured: "
+                        "exec: \"pasta\": executable file not found in $PATH")
+    argv = [binary] + build_args(netns, ports, extra, pid_file, rootless)
+    try:
+        pid_file.unlink()
+    except FileNotFoundError:
+        pass
+    # pasta returns once it is ready and has forked into the background
+    result = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, errors="replace", start_new_session=True)
+    output = "\n".join(ln for ln in result.stdout.splitlines() if "to syslog" not in ln)
+    if result.returncode != 0:
+        raise HullError(f"pasta failed with exit code {result.returncode}:\n{output}".rstrip())
+    try:
+        return int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        raise HullError("pasta did not write its pid file") from None
+
+
+def split_options(text: str) -> list[str]:
+    """pasta:OPTS -> argv words (Podman: comma separated, "-t,80" style)."""
+    return [w for w in text.split(",") if w] if text else []
