@@ -57,7 +57,7 @@ def top(prog: str, argv: list[str], ctx: Context) -> int:
     pod, ctrs = _pod_and_members(cfg, args.name, args.latest)
     running = [c for c in ctrs if c.state.active]
     if not running:
-        raise Conflict(f"pod top can only be used on pods with at least one running container")
+        raise Conflict("pod top can only be used on pods with at least one running container")
     headers: list[str] = []
     rows: list[list[str]] = []
     for c in running:

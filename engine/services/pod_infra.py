@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.config import EngineConfig
-from engine.errors import InvalidArgument, StorageError
+from engine.errors import StorageError
 
 CATATONIT_CANDIDATES = ("/usr/bin/catatonit", "/usr/libexec/podman/catatonit", "/usr/libexec/catatonit/catatonit")
 INFRA_COMMAND = ["/catatonit", "-P"]
@@ -158,12 +158,6 @@ def _create_builtin(cfg: EngineConfig, store: Any, copts: Any) -> str:
         raise
     container_event(cfg, "create", store.containers.get(cid))
     return cid
-
-
-def check_infra_command(words: list[str]) -> list[str]:
-    if any(not w for w in words):
-        raise InvalidArgument("--infra-command must not contain empty words")
-    return words
 
 
 __all__ = ["create_infra", "infra_binary", "fill_rootfs", "host_catatonit", "INFRA_COMMAND"]

@@ -112,10 +112,6 @@ def members(store: Any, pod: Pod) -> list[Container]:
     return out
 
 
-def status(store: Any, pod: Pod) -> str:
-    return pod_status([c.state for c in members(store, pod)])
-
-
 def _lookup(store: Any, text: str) -> Pod:
     return store.pods.lookup(text)
 
@@ -223,20 +219,6 @@ def _undo(cfg: EngineConfig, store: Any, pod: Pod) -> None:
 
 
 # ---------------------------------------------------------------- joining a pod
-def resolve_pod_flag(cfg: EngineConfig, text: str, pod_id_file: str = "") -> Pod:
-    """--pod NAME, --pod new:NAME (made here, with defaults) or --pod-id-file."""
-    store = open_store(cfg)
-    if pod_id_file and not text:
-        try:
-            with open(pod_id_file) as f:
-                text = f.read().strip()
-        except OSError as exc:
-            raise InvalidArgument(f"reading pod ID file: {(exc.strerror or str(exc)).lower()}") from None
-    if text.startswith("new:"):
-        raise InvalidArgument("new: pods are made by the caller with create()")
-    return _lookup(store, text)
-
-
 def join_options(cfg: EngineConfig, opts: Any, pod: Pod, given: dict[str, bool] | None = None) -> Any:
     """`opts` (ContainerOptions) for a member of `pod`: Podman's refusals for what the pod
     owns, then the shared namespaces through the infra container.  `given` says which of
@@ -498,10 +480,6 @@ def infra_guard(store: Any, c: Container) -> None:
     if pod is not None:
         raise Conflict(f"container {c.id} is the infra container of pod {pod.id} and cannot be removed without "
                        "removing the pod")
-
-
-def is_infra(store: Any, c: Container) -> bool:
-    return bool(c.pod) and store.pods.infra_of(c.id) is not None
 
 
 def member_exited(cfg: EngineConfig, store: Any, c: Container) -> None:
