@@ -124,6 +124,7 @@ def build(p: HullParser, run: bool = True) -> None:
     _value(p, "--platform", help="Specify the platform for selecting the image.  (Conflicts with --arch "
            "and --os)")
     _value(p, "--pod", help='Run container in an existing pod')
+    _value(p, "--pod-id-file", help="Read the pod ID from the file")
     p.add_bool("--privileged", help="Give extended privileges to container")
     _list(p, "-p", "--publish", dest="publish", help="Publish a container's port, or a range of ports, "
           "to the host")
@@ -259,7 +260,7 @@ def read_label_files(paths: Sequence[str]) -> list[str]:
 
 
 # Flags Hull parses but cannot honour yet: an error when given, never silently dropped.
-_UNSUPPORTED = ("cgroupns", "pod", "platform", "arch", "os", "variant")
+_UNSUPPORTED = ("cgroupns", "platform", "arch", "os", "variant")
 
 
 def to_options(ns: argparse.Namespace, image: str, command: list[str], *, detach: bool | None = None) -> Any:
@@ -350,6 +351,8 @@ def to_options(ns: argparse.Namespace, image: str, command: list[str], *, detach
         uts=_namespace_mode(ns.uts, "uts"),
         pid=_namespace_mode(ns.pid, "pid"),
     )
+    if ns.pod or ns.pod_id_file:  # joined (or made, new:NAME) by the create service
+        opts.pod = ns.pod or _read_pod_id_file(ns.pod_id_file)
     if ns.publish or ns.publish_all or ns.expose:  # -p/-P/--expose (engine/network/ports.py)
         from engine.network import ports
 
@@ -374,6 +377,14 @@ def to_options(ns: argparse.Namespace, image: str, command: list[str], *, detach
     if opts.rm and opts.restart.name not in ("no", ""):
         raise InvalidArgument('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"')
     return opts
+
+
+def _read_pod_id_file(path: str) -> str:
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError as exc:
+        raise InvalidArgument(f"reading pod ID file: {(exc.strerror or str(exc)).lower()}") from None
 
 
 def _namespace_mode(text: str | None, kind: str) -> str:
