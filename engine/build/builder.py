@@ -154,6 +154,8 @@ class Builder:
                 raise InvalidArgument("FROM inside a stage")
             if ins.cmd in LAYER_STEPS:
                 self._layer_step(stage, state, ins, is_last)
+            elif ins.cmd == "WORKDIR":
+                self._workdir(state, ins, is_last)
             elif ins.cmd in OCI_DROPPED and self.opts.format != "docker":
                 if ins.cmd not in self.warned:
                     self.warned.add(ins.cmd)
@@ -265,6 +267,29 @@ class Builder:
         if self._try_cache(state, key, is_last):
             return
         self._record(state, key, f"/bin/sh -c #(nop) {text}", layer=False, is_last=is_last)
+
+    def _workdir(self, state: StageState, ins: Instruction, is_last: bool) -> None:
+        """WORKDIR also makes the directory when the image lacks it (as buildah):
+        then the step has a layer with just that directory."""
+        from engine.archive.inroot import InRoot
+        from engine.build.steps import metadata
+
+        text = metadata.apply(ins, state.conf, state.expansion_env(), self.df.escape, state.shell, self.say)
+        key = cachemod.step_key(state.key, "mkdir " + text, state.args)
+        if self._try_cache(state, key, is_last):
+            return
+        mount = state.mount if state.mount is not None else self._open_mount(state)
+        path = os.fsencode(state.conf["WorkingDir"])
+        with InRoot(mount.merged) as root:
+            try:
+                os.close(root.open_dir(path))
+                made = False
+            except HullError:
+                os.close(root.open_dir(path, create=True))
+                made = True
+        if self.use_layers:
+            made = self._flush(state, mount)
+        self._record(state, key, f"/bin/sh -c #(nop) {text}", layer=made, is_last=is_last)
 
     # ------------------------------------------------------------------ RUN / COPY / ADD
     def _layer_step(self, stage: Stage, state: StageState, ins: Instruction, is_last: bool) -> None:

@@ -86,11 +86,19 @@ def test_every_instruction(bb):
     history = json.loads(bb("image", "inspect", "--format", "{{json .History}}", "full").ok().stdout)
     mine = history[-20:]
     assert [bool(h.get("empty_layer")) for h in mine] == [
-        True, True, True, True, True,       # ARG ENV LABEL EXPOSE WORKDIR
+        True, True, True, True, False,      # ARG ENV LABEL EXPOSE WORKDIR (makes /w)
         False, False, False, False, False,  # COPY COPY COPY ADD ADD
         False, False, False,                # RUN RUN COPY<<
         True, True, True, True, True, True, True]
     assert mine[0]["created_by"] == "/bin/sh -c #(nop) ARG V"
+
+    # WORKDIR of a directory the image has is metadata only; of a new one, a layer
+    # with that directory (so the final image has it even without a later COPY/RUN)
+    wd = write_context(bb, "wd", {"Dockerfile": "FROM busybox\nWORKDIR /bin\nWORKDIR /made/here\nUSER 1000\n"})
+    bb("build", "-q", "-t", "wd", str(wd)).ok()
+    assert run_out(bb, "wd", "pwd") == "/made/here\n"
+    history = json.loads(bb("image", "inspect", "--format", "{{json .History}}", "wd").ok().stdout)
+    assert [bool(h.get("empty_layer")) for h in history[-3:]] == [True, False, True]
 
     # ONBUILD triggers run in a child build
     child = write_context(bb, "child", {"Dockerfile": "FROM full\nRUN true\n"})
