@@ -1,6 +1,6 @@
 """Published ports of bridge-mode containers: one forwarder process per container.
 
-    python -S -m engine.network.portforward --target IP [--netns PATH] [--userns PATH]
+    python -S -m engine.network.portforward --target IP [--netns PATH] [--userns PATH --mntns PATH]
         [--watch PATH] [--pidfile PATH] [--sync FD] [--udp-timeout S] PROTO,HOSTIP,HOSTPORT,CTRPORT,RANGE ...
 
 The forwarder binds its listening sockets in the network namespace it starts in (the
@@ -38,6 +38,7 @@ UDP_TIMEOUT = 60.0
 UDP_MAX_FLOWS = 4096
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
+CLONE_NEWNS = 0x00020000
 PIDFILE = "portforward.pid"
 
 
@@ -387,11 +388,11 @@ class Forwarder:
 
 
 def _parse_argv(argv: list[str]) -> dict:
-    opts: dict = {"mappings": [], "target": "", "netns": "", "userns": "", "watch": "", "pidfile": "",
+    opts: dict = {"mappings": [], "target": "", "netns": "", "userns": "", "mntns": "", "watch": "", "pidfile": "",
                   "sync": -1, "udp_timeout": UDP_TIMEOUT, "daemon": True}
     it = iter(argv)
     for arg in it:
-        if arg in ("--target", "--netns", "--userns", "--watch", "--pidfile"):
+        if arg in ("--target", "--netns", "--userns", "--mntns", "--watch", "--pidfile"):
             opts[arg[2:]] = next(it)
         elif arg == "--sync":
             opts["sync"] = int(next(it))
@@ -435,7 +436,10 @@ def setup(opts: dict) -> Forwarder:
             sock = _listen(m.proto, m.host_ip, m.host_port + i)
             fwd.add_listener(sock, m.proto, m.ctr_port + i)
     if opts["userns"] and not _same_ns(opts["userns"], "user"):
+        # the netns file is a mount in the pause process's mount namespace: join both
         _setns(opts["userns"], CLONE_NEWUSER)
+        if opts["mntns"]:
+            _setns(opts["mntns"], CLONE_NEWNS)
     if opts["netns"]:
         _setns(opts["netns"], CLONE_NEWNET)
     return fwd
@@ -507,9 +511,9 @@ def start_forwarder(cfg, cid: str, mappings: list, target_ip: str, netns_path: s
             "--pidfile", _pid_path(cfg, cid), "--udp-timeout", str(udp_timeout)]
     if netns_path:
         argv += ["--netns", str(netns_path)]
-        userns = _userns_path(cfg)
+        userns, mntns = _userns_paths(cfg)
         if userns:
-            argv += ["--userns", userns]
+            argv += ["--userns", userns, "--mntns", mntns]
     watch = os.path.join(str(cfg.runroot), "netns", cid)
     if os.path.lexists(watch):
         argv += ["--watch", watch]
@@ -557,18 +561,39 @@ def start_forwarder(cfg, cid: str, mappings: list, target_ip: str, netns_path: s
     raise errors.HullError("the port forwarder exited early")
 
 
-def _userns_path(cfg) -> str:
-    """Rootless: the pause process's user namespace (the forwarder joins it when the
-    caller was not inside it already)."""
+def setup_for(cfg, cid: str, doc: dict) -> int | None:
+    """lifecycle's bridge branch, after bridge.setup merged its part into `doc`
+    (network.json): start the forwarder for doc["ports"] (host ports chosen) towards the
+    container's first address, in doc["host_netns"] (rootless netns; "" as root).
+    Records the pid as doc["forwarder"]; None when nothing is published."""
+    from engine.network.ports import from_dicts
+
+    mappings = from_dicts(doc.get("ports") or [])
+    ips = [ip for ip in doc.get("ips") or [] if ip]
+    if not mappings or not ips:
+        return None
+    pid = start_forwarder(cfg, cid, mappings, ips[0].split("/", 1)[0], doc.get("host_netns") or None)
+    doc["forwarder"] = pid
+    return pid
+
+
+def teardown_for(cfg, cid: str, doc: dict | None = None) -> None:
+    """lifecycle's teardown: the forwarder goes (idempotent, a recycled pid is spared)."""
+    stop_forwarder(cfg, cid, (doc or {}).get("forwarder") or None)
+
+
+def _userns_paths(cfg) -> tuple[str, str]:
+    """Rootless: the pause process's user and mount namespaces (the forwarder joins them
+    when the caller was not inside them already)."""
     if not getattr(cfg, "rootless", False):
-        return ""
+        return "", ""
     try:
         from engine.runtime.pause import read_pause
 
         proc = read_pause(cfg.runroot)
-        return proc.ns_path("user") if proc is not None else ""
-    except Exception:  # noqa: BLE001 - without it the forwarder tries the netns alone
-        return ""
+        return (proc.ns_path("user"), proc.ns_path("mnt")) if proc is not None else ("", "")
+    except Exception:  # noqa: BLE001 - without them the forwarder tries the netns alone
+        return "", ""
 
 
 def forwarder_pid(cfg, cid: str) -> int | None:

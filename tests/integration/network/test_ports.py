@@ -16,8 +16,9 @@ import pytest
 from tests.fixtures.cli import Hull
 
 SERVE = "mkdir -p /www && echo {tag} > /www/index.html && exec httpd -f -p {port} -h /www"
-# busybox nc: one UDP echo per datagram, forever
-UDP_ECHO = "while true; do nc -u -l -p {port} -e cat; done"
+# busybox has no UDP server applet here (nc without -u, no dnsd): perl-base of the debian image
+UDP_ECHO = ("perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalPort => {port}, Proto => \"udp\") "
+            "or die; while ($s->recv($d, 65535)) {{ $s->send($d) }}'")
 
 
 @pytest.fixture
@@ -153,11 +154,13 @@ def test_random_host_port_chosen_at_start(bb):
         bb("rm", "-f", "-t", "0", name).ok()
 
 
-def test_udp_port(bb):
+def test_udp_port(hull_any, debian_image):
+    bb = hull_any
+    bb.load(debian_image)
     for args in _modes(bb):
         port = free_port(socket.SOCK_DGRAM)
         name = "udp" + str(port)
-        bb("run", "-d", "--name", name, *args, "-p", f"127.0.0.1:{port}:5353/udp", "localhost/busybox",
+        bb("run", "-d", "--name", name, *args, "-p", f"127.0.0.1:{port}:5353/udp", "localhost/debian:bookworm",
            "sh", "-c", UDP_ECHO.format(port=5353)).ok()
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.settimeout(1.0)
