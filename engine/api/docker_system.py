@@ -149,3 +149,27 @@ def _now_rfc3339() -> str:
     import datetime
 
     return datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+@route("GET", "/system/df")
+def docker_df(request: Request) -> None:
+    """Docker's SystemDataUsageResponse: images, containers (with sizes), volumes;
+    the legacy builder's cache is its intermediate images, already under Images."""
+    from engine.api.system_df import docker_df_doc
+
+    request.send_json(docker_df_doc(context.config()))
+
+
+@route("POST", "/auth")
+def docker_auth(request: Request) -> None:
+    """Check credentials against the registry (as `login` does); nothing is stored:
+    the client keeps its credentials, as with dockerd."""
+    from engine.errors import InvalidArgument
+    from engine.services.auth import registry_host, verify
+
+    body = request.json(required=True)
+    if not isinstance(body, dict):
+        raise InvalidArgument("the body must be a JSON object")
+    server = body.get("serveraddress") or "docker.io"
+    verify(context.config(), registry_host(server), body.get("username") or "", body.get("password") or "", None)
+    request.send_json({"Status": "Login Succeeded", "IdentityToken": ""})
