@@ -24,6 +24,14 @@ def _check(opts: BuildOptions) -> None:
         raise InvalidArgument(f'unrecognized image type "{opts.format}"')
     if opts.pull not in ("missing", "always", "never", "newer", "true", "false"):
         raise InvalidArgument(f'invalid pull policy "{opts.pull}"')
+    if opts.platform:
+        from engine.oci.platform import host_platform
+
+        p = host_platform()
+        host = f"{p.os}/{p.architecture}"
+        if not (opts.platform == host or opts.platform.startswith(host + "/")):
+            raise InvalidArgument(f"--platform {opts.platform}: only the host platform {host} can be built "
+                                  f"(no cross-platform builds)")
     from engine.services.images import normalize_new_name
 
     for tag in opts.tags:

@@ -167,3 +167,34 @@ def test_run_mounts_secret_cache_bind_and_network(bb):
     # the cache mount persists into the next build
     bb("build", "-q", "--no-cache", "-t", "m2", "--secret", f"id=tok,src={secret}", str(ctx)).ok()
     assert run_out(bb, "m2", "cat", "/count").strip() == "2"
+
+
+def test_add_url_build_context_and_platform(bb):
+    import http.server
+    import threading
+
+    served = bb.workdir / "served"
+    served.mkdir()
+    (served / "payload.tar").write_bytes(_tar())   # a tar from a URL is NOT unpacked
+    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(served), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/payload.tar"
+        extra = write_context(bb, "extra", {"note.txt": "from a named context\n"})
+        df = (f"FROM busybox\nADD {url} /dl/\nADD --chown=3:4 {url} /renamed.tar\n"
+              "COPY --from=extra note.txt /note\nCOPY --link --from=img /bin/busybox /bb\n")
+        ctx = write_context(bb, "url", {"Dockerfile": df})
+        bb("build", "-q", "-t", "url", "--build-context", f"extra={extra}",
+           "--build-context", "img=docker-image://localhost/busybox:latest", "--platform", "linux/amd64"
+           if os.uname().machine == "x86_64" else "linux/arm64", str(ctx)).ok()
+    finally:
+        server.shutdown()
+    got = run_out(bb, "url", "sh", "-c", "stat -c '%n %u:%g %a %s' /dl/payload.tar /renamed.tar; cat /note; "
+                                          "test -x /bb && echo exe")
+    size = len(_tar())
+    assert f"/dl/payload.tar 0:0 600 {size}" in got and f"/renamed.tar 3:4 600 {size}" in got
+    assert "from a named context" in got and "exe" in got
+    # another platform is refused: no cross builds
+    other = write_context(bb, "plat", {"Dockerfile": "FROM --platform=linux/s390x busybox\n"})
+    bb("build", str(other)).assert_error(125, "cross-platform builds are not supported")
