@@ -543,7 +543,7 @@ class Builder:
         is_add = ins.cmd == "ADD"
         for flag in ins.flags:
             allowed = ("chown", "chmod", "link", "from") if not is_add else ("chown", "chmod", "link", "checksum",
-                                                                              "keep-git-dir")
+                                                                              )
             if flag not in allowed:
                 raise InvalidArgument(f"unknown flag: --{flag}" if flag != "from" else "ADD does not support --from")
         exec_form = json_form(ins.args)
@@ -576,6 +576,11 @@ class Builder:
                     continue
                 if is_add and (src.startswith("http://") or src.startswith("https://")):
                     path, name, mtime = copystep.download(src, self.scratch)
+                    want = ins.flags.get("checksum")
+                    if want:
+                        got = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+                        if got != want:
+                            raise InvalidArgument(f"digest mismatch for {src}: expected {want}, got {got}")
                     urls.append((path, name, mtime))
                     digest.update(b"url\0" + src.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
                     continue
