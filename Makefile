@@ -12,12 +12,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8470
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test bench bytecode system-deps venv clean
+.PHONY: run test bench bytecode system-deps venv vendor clean
 
-run: venv
+run: venv vendor
 	$(PY) manage.py runconsole --host $(HOST) --port $(PORT)
 
-test: venv bytecode
+test: venv vendor bytecode
 	.ci/prepare-host
 	.ci/setup-test-user
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup tests
@@ -42,6 +42,21 @@ $(STAMP_PY): pyproject.toml
 	chmod -R a+rX $(VENV)
 	touch $@
 
+# Browser libraries (xterm.js) from the npm registry, pinned by package-lock.json,
+# copied into static/console/vendor/ (served by the console; no CDN).
+VENDOR := static/console/vendor
+vendor: $(VENDOR)/.stamp
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
+$(VENDOR)/.stamp: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)
+	cp node_modules/@xterm/xterm/lib/xterm.js node_modules/@xterm/xterm/css/xterm.css \
+	   node_modules/@xterm/addon-fit/lib/addon-fit.js $(VENDOR)/
+	chmod -R a+rX $(VENDOR)
+	touch $@
+
 # Compiled once as the owner of the checkout: the rootless test user cannot write
 # __pycache__ here, and without .pyc files it would recompile on every command.
 bytecode:
@@ -49,4 +64,4 @@ bytecode:
 	chmod -R a+rX engine console bench tests
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules $(VENDOR)

@@ -175,11 +175,13 @@ def _merge(records: Iterator[_Record], pending: dict, flush: bool) -> Iterator[L
 
 def read_logs(path, driver: str = "k8s-file", *, since=None, until=None, tail: int | None = None,
               timestamps: bool = False, follow: bool | Callable[[], bool] = False,
-              poll_interval: float = 0.1) -> Iterator[LogLine]:
+              poll_interval: float = 0.1, sleep: Callable[[float], None] = time.sleep) -> Iterator[LogLine]:
     """Lines of the log at `path`.  `since`/`until`: datetime, epoch seconds or ns;
     `tail`: only the last N lines (None or negative: all); `timestamps`: prefix each
     line's data with its local RFC 3339 stamp and a space; `follow`: keep polling for
-    new lines, forever (True) or while `follow()` is true (then read what is left)."""
+    new lines, forever (True) or while `follow()` is true (then read what is left);
+    `sleep(poll_interval)` waits between polls (the console passes an inotify wait
+    that returns as soon as the file changes)."""
     if driver == "none":
         raise HullError("this container is using the 'none' log driver, cannot read logs: "
                         "this container is not logging output")
@@ -241,6 +243,6 @@ def read_logs(path, driver: str = "k8s-file", *, since=None, until=None, tail: i
                     yield out(line)
             if not alive:
                 return
-            time.sleep(poll_interval)
+            sleep(poll_interval)
     finally:
         last.close()

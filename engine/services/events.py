@@ -182,9 +182,11 @@ def _decode(line: bytes) -> Event | None:
 
 def read_events(cfg: EngineConfig, since: float | None = None, until: float | None = None,
                 filters: dict[str, list[str]] | None = None, follow: bool = False,
-                poll_interval: float = 0.2) -> Iterator[Event]:
+                poll_interval: float = 0.2, sleep: Any = time.sleep, keep_going: Any = None) -> Iterator[Event]:
     """Events oldest first; with `follow`, keep yielding new ones until `until`
-    passes (or forever); the caller stops by closing the generator."""
+    passes (or forever, or while `keep_going()`); the caller stops by closing the
+    generator.  `sleep(poll_interval)` waits between polls (the console passes an
+    inotify wait, engine/services/log_follow.Waker)."""
     filters = filters or {}
     path, _ = _paths(cfg)
     since_ns = int(since * 1e9) if since is not None else None
@@ -208,8 +210,8 @@ def read_events(cfg: EngineConfig, since: float | None = None, until: float | No
             yield ev
     if not follow:
         return
-    while until_ns is None or time.time_ns() <= until_ns:
-        time.sleep(poll_interval)
+    while (until_ns is None or time.time_ns() <= until_ns) and (keep_going is None or keep_going()):
+        sleep(poll_interval)
         current = _inode(path)
         if current != inode:  # rotated: the rest of the old file is in .1 now
             for line, _ in _lines(path + ".1", offset):
