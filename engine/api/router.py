@@ -28,6 +28,8 @@ _ROUTES: dict[bool, list[tuple[str, re.Pattern[str], Handler]]] = {False: [], Tr
 # Modules whose import registers routes; imported once by `dispatch`.
 HANDLER_MODULES = (
     "engine.api.docker_system",
+    "engine.api.docker_containers",
+    "engine.api.docker_exec",
     "engine.api.docker_images",
     "engine.api.docker_volumes",
     "engine.api.docker_networks",
