@@ -59,7 +59,13 @@ def serve(host: str = "127.0.0.1", port: int = 8470, out: TextIO = sys.stdout) -
     bind = bind_address(host)
     if not 0 <= port <= 65535:
         raise InvalidArgument(f"bad port {port}")
-    token_path = login_token.token_file(EngineConfig())
+    cfg = EngineConfig()
+    # Rootless: join Hull's user namespace now, while this process has one thread;
+    # every page then changes the store with the user's subordinate ids.
+    from engine.services.common import enter_userns
+
+    enter_userns(cfg)
+    token_path = login_token.token_file(cfg)
     token = login_token.new_token()
 
     # Importing daphne.server installs Twisted's asyncio reactor: keep it here.
