@@ -29,13 +29,16 @@ def make_parser(prog: str, run: bool) -> HullParser:
     return parser
 
 
-def parse_options(prog: str, argv: list[str], ctx: Context, run: bool):
-    """argv -> ContainerOptions (REMAINDER semantics: flags after the image are the command's)."""
+def parse_options(prog: str, argv: list[str], ctx: Context, run: bool, on_parsed=None):
+    """argv -> ContainerOptions (REMAINDER semantics: flags after the image are the command's).
+    `on_parsed(ns)` runs once the flags are parsed, before they are turned into options."""
     from engine.cli import run_flags
 
     parser = make_parser(prog, run)
     ns, image, command = run_flags.parse_run_argv(parser, argv)
     ctx.apply(ns)
+    if on_parsed is not None:
+        on_parsed(ns)
     return run_flags.to_options(ns, image, command, detach=getattr(ns, "detach", False) if run else False)
 
 
@@ -44,8 +47,24 @@ def print_warnings(warnings: list[str]) -> None:
         sys.stderr.write(f"WARNING: {warning}\n")
 
 
+def prespawn_monitor(cfg, remover: bool = False) -> None:
+    """The container's monitor starts now (Python start-up, daemonizing, importing the
+    runtime) while this process creates the container: engine/monitor/launch.py.
+    `remover`: we remove the container after its exit (attached run --rm)."""
+    from engine.errors import HullError
+    from engine.monitor.launch import prespawn
+    from engine.services.common import enter_userns
+
+    try:
+        enter_userns(cfg)  # the monitor must start inside Hull's user namespace
+    except HullError:
+        return  # reported where it always was (create/start), after the flags' own errors
+    prespawn(cfg, remover=remover)
+
+
 def main(prog: str, argv: list[str], ctx: Context) -> int:
-    opts = parse_options(prog, argv, ctx, run=True)
+    opts = parse_options(prog, argv, ctx, run=True, on_parsed=lambda ns: prespawn_monitor(
+        ctx.config(), remover=bool(getattr(ns, "rm", False)) and not getattr(ns, "detach", False)))
     from engine.errors import HullError, InvalidArgument
     from engine.services import containers as svc
 
@@ -73,7 +92,7 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     if code is None:
         code = svc.wait(cfg, [container.id], ignore=True)[0]
     if opts.rm:
-        try:  # the monitor removes it too; whichever comes first wins, quietly
+        try:  # the monitor waits until we have ended, and removes it if we could not
             svc.remove(cfg, [container.id], svc.RmOptions(force=True, ignore=True))
         except HullError:
             pass

@@ -30,6 +30,10 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     from engine.services import containers as svc
 
     cfg = ctx.config()
+    if len(args.names) == 1 and not args.all:
+        from engine.cli.container_run import prespawn_monitor
+
+        prespawn_monitor(cfg)  # it starts while we look the container up and mount it
     if args.detach_keys is not None:
         from engine.cli.terminal import parse_detach_keys
 

@@ -1,4 +1,4 @@
-"""`python -S -m engine.monitor <cid> [--attach]`: a container's monitor (our conmon).
+"""`python -S -m engine.monitor <cid>|- [--attach]`: a container's monitor (our conmon).
 
 Started by engine/monitor/launch.py with the store paths in the environment
 (HULL_ROOT, HULL_RUNROOT, _HULL_MONITOR_ROOTLESS), PYTHONPATH naming only the
@@ -7,9 +7,13 @@ forked helpers add the launcher's full sys.path from _HULL_MONITOR_SYSPATH befor
 import the runtime or the store), and _HULL_MONITOR_FD: a socket on which it reports
 {"ready": pid} or {"error": ..., "kind": ..., "code": ...} once, after reading
 the launcher's first message on it: monitor.json parsed ({"config": {...}}, or {}
-to read the file).  It detaches (double
-fork, setsid) before anything else, so the launcher's wait() returns at once and
-killing the CLI never reaches it.
+to read the file).  With `-` for the container ID the monitor was started ahead of
+time (`hull run`/`start` spawn it before their create work): the first message also
+names the container ({"cid": ..., "attach": bool, "config": ...}), and the end of
+the socket before it means the launcher has no container for us: we exit quietly.
+It detaches (double fork, setsid) before anything else, so the launcher's wait()
+returns at once and killing the CLI never reaches it; then it forks the helper that
+will create the container, which imports the runtime while we wait for the config.
 """
 
 from __future__ import annotations
@@ -19,13 +23,12 @@ import sys
 
 
 def main(argv: list[str]) -> int:
-    if not argv or len(argv[0]) != 64:
-        print("usage: python -S -m engine.monitor <container id> [--attach]", file=sys.stderr)
+    if not argv or (len(argv[0]) != 64 and argv[0] != "-"):
+        print("usage: python -S -m engine.monitor <container id>|- [--attach]", file=sys.stderr)
         return 2
     cid = argv[0]
     await_attach = "--attach" in argv[1:]
     sync_fd = int(os.environ.pop("_HULL_MONITOR_FD", "-1"))
-    os.environ["_HULL_MONITOR_CID"] = cid
 
     from engine.monitor.process import close_fds_except, daemonize, set_child_subreaper, write_pid_file
 
@@ -37,21 +40,37 @@ def main(argv: list[str]) -> int:
     if sync is not None:
         os.set_inheritable(sync_fd, False)
     set_child_subreaper()
+    from engine.monitor.prefork import fork_create_helper
+
+    prefork = fork_create_helper()  # imports the runtime while we wait for the config
+    early = cid == "-"
+    msg = _first_message(sync, timeout=None if early else 10.0)
+    if early:
+        if not msg or len(str(msg.get("cid") or "")) != 64:
+            return 0  # the launcher created nothing (an error, or it was killed)
+        cid = msg["cid"]
+        await_attach = bool(msg.get("attach"))
+    os.environ["_HULL_MONITOR_CID"] = cid
 
     from engine.monitor.config import ContainerPaths, MonitorConfig
 
     paths = ContainerPaths(os.environ["HULL_ROOT"], os.environ["HULL_RUNROOT"], cid)
     try:
+        if early:
+            _stderr_to(paths.run("monitor.err"))
         write_pid_file(paths.run("monitor.pid"), os.getpid())
-        doc = _received_config(sync)
-        cfg = MonitorConfig.from_dict(doc if doc is not None else _load_config(paths.monitor_json))
+        doc = msg.get("config") if msg else None
+        if not isinstance(doc, dict):
+            doc = _load_config(paths.monitor_json)
+        cfg = MonitorConfig.from_dict(doc)
     except (OSError, ValueError, TypeError) as exc:
         _fail(sync, f"container monitor: reading {paths.monitor_json}: {exc}")
         return 1
     from engine.monitor.monitor import Monitor
 
     try:
-        Monitor(paths, cfg, sync, await_attach=await_attach).run()
+        Monitor(paths, cfg, sync, await_attach=await_attach, prefork=prefork,
+                remover=int(msg.get("remover") or 0) if msg else 0).run()
     except Exception as exc:  # noqa: BLE001 - last words go to the error file
         import traceback
 
@@ -61,16 +80,15 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _received_config(sync) -> dict | None:
-    """monitor.json as the launcher sent it (the first message on the sync socket), or
-    None: then it is read from the file."""
+def _first_message(sync, timeout: float | None) -> dict | None:
+    """The launcher's first message on the sync socket (None at its end or timeout)."""
     if sync is None:
         return None
     from engine.monitor.process import unpack_msgs
 
     buf = bytearray()
     try:
-        sync.settimeout(10.0)
+        sync.settimeout(timeout)
         while not (msgs := unpack_msgs(buf)):
             chunk = sync.recv(65536)
             if not chunk:
@@ -80,8 +98,22 @@ def _received_config(sync) -> dict | None:
         return None
     finally:
         sync.settimeout(None)
-    doc = msgs[0].get("config")
-    return doc if isinstance(doc, dict) else None
+    return msgs[0]
+
+
+def _stderr_to(path: str) -> None:
+    """Started ahead of time, our stderr is an unnamed file of the launcher's (it had
+    no container directory yet): from now on it is the container's monitor.err, with
+    anything written so far copied in."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        early = os.pread(2, 65536, 0)
+        if early:
+            os.write(fd, early)
+    except OSError:
+        pass
+    os.dup2(fd, 2)
+    os.close(fd)
 
 
 def _load_config(path: str) -> dict:

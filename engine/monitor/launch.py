@@ -58,11 +58,76 @@ def monitor_env(cfg: EngineConfig, sync_fd: int) -> dict[str, str]:
     return env
 
 
+class _Early(Record):
+    """A monitor spawned ahead of time (prespawn), waiting for its container."""
+    key: tuple            # the store it was started for (root, runroot, rootless)
+    pid: int              # its first generation (reaped by start_monitor)
+    sock: socket.socket   # the sync socket
+    err_fd: int           # its stderr until it knows its container (an unlinked file)
+    remover: bool         # this process removes the container after its exit (run --rm)
+
+
+_early: list[_Early] = []
+
+
+def _key(cfg: EngineConfig) -> tuple:
+    return (str(cfg.root), str(cfg.runroot), bool(cfg.rootless))
+
+
+def prespawn(cfg: EngineConfig, *, remover: bool = False) -> None:
+    """Spawn a monitor now, before the caller's create/mount work: it starts Python,
+    detaches and imports the runtime in its create helper meanwhile, and the next
+    start_monitor() for this store hands it the container.  Nothing is lost if none
+    comes: at the end of this process (killed or not) its socket closes and it exits.
+    Call it inside Hull's user namespace (rootless), as start_monitor.  `remover`:
+    this process attaches and removes the container itself after its exit (`run
+    --rm`); the monitor's own --rm then waits for it to end, and is skipped if the
+    container is gone by then (and still runs if this process died first)."""
+    if any(e.key == _key(cfg) for e in _early):
+        return
+    try:
+        os.makedirs(cfg.runroot, mode=0o700, exist_ok=True)
+        err_fd = _unnamed_file(str(cfg.runroot))
+    except OSError:
+        return  # start_monitor spawns one the usual way (and reports any error)
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        pid = _spawn([sys.executable, "-S", "-m", "engine.monitor", "-"], err_fd, theirs.fileno(),
+                     monitor_env(cfg, theirs.fileno()))
+    except OSError:
+        ours.close()
+        os.close(err_fd)
+        return
+    finally:
+        theirs.close()
+    _early.append(_Early(key=_key(cfg), pid=pid, sock=ours, err_fd=err_fd, remover=remover))
+
+
+def _unnamed_file(directory: str) -> int:
+    """A file only we (and the monitor, through its stderr) hold: O_TMPFILE, or a
+    name unlinked at once where the file system has no O_TMPFILE."""
+    try:
+        return os.open(directory, os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
+    except OSError:
+        path = os.path.join(directory, f".monitor-{os.getpid()}-{time.monotonic_ns()}.err")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        os.unlink(path)
+        return fd
+
+
+def _take_early(cfg: EngineConfig) -> _Early | None:
+    for i, e in enumerate(_early):
+        if e.key == _key(cfg):
+            return _early.pop(i)
+    return None
+
+
 def start_monitor(cfg: EngineConfig, cid: str, *, attach: bool = False,
                   timeout: float = 120.0) -> MonitorHandle:
-    """Start the container `cid` under a new monitor.  With `attach`, the monitor keeps
-    the container's output (and its exit) until the first attach client connects, so
-    `run`/`start -a` lose nothing by connecting after this returns."""
+    """Start the container `cid` under a new monitor (or the one prespawn() started).
+    With `attach`, the monitor keeps the container's output (and its exit) until the
+    first attach client connects, so `run`/`start -a` lose nothing by connecting after
+    this returns."""
     paths = ContainerPaths(cfg.root, cfg.runroot, cid)
     os.makedirs(paths.rundir, mode=0o700, exist_ok=True)
     for name in STALE_FILES:
@@ -70,27 +135,42 @@ def start_monitor(cfg: EngineConfig, cid: str, *, attach: bool = False,
             os.unlink(paths.run(name))
         except FileNotFoundError:
             pass
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     err_path = paths.run("monitor.err")
-    argv = [sys.executable, "-S", "-m", "engine.monitor", cid] + (["--attach"] if attach else [])
-    try:
-        pid = _spawn(argv, err_path, theirs.fileno(), monitor_env(cfg, theirs.fileno()))
-    except OSError as exc:
-        ours.close()
-        raise errors.HullError(f"starting the container monitor: {exc.strerror}") from None
-    finally:
-        theirs.close()
-    _send_config(ours, paths.monitor_json)
+    early = _take_early(cfg)
+    if early is not None:
+        ours, pid = early.sock, early.pid
+        _send_config(ours, paths.monitor_json, {"cid": cid, "attach": attach,
+                                                "remover": os.getpid() if early.remover and attach else 0})
+    else:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        argv = [sys.executable, "-S", "-m", "engine.monitor", cid] + (["--attach"] if attach else [])
+        try:
+            err = os.open(err_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                pid = _spawn(argv, err, theirs.fileno(), monitor_env(cfg, theirs.fileno()))
+            finally:
+                os.close(err)
+        except OSError as exc:
+            ours.close()
+            raise errors.HullError(f"starting the container monitor: {exc.strerror}") from None
+        finally:
+            theirs.close()
+        _send_config(ours, paths.monitor_json)
     try:
         doc = _read_message(ours, timeout)
+        if doc is None:
+            last = _last_line(err_path)
+            if last == "no message" and early is not None:  # it died before it knew its container
+                last = _last_line_fd(early.err_fd)
+            raise errors.HullError(f"the container monitor exited early: {last}")
     except BaseException:
         _kill(pid)  # a first generation that hangs (a zombie is unaffected)
         raise
     finally:
         ours.close()
+        if early is not None:
+            os.close(early.err_fd)
         _reap(pid)  # the first generation exits as soon as it has forked
-    if doc is None:
-        raise errors.HullError(f"the container monitor exited early: {_last_line(err_path)}")
     if "error" in doc:
         raise _error(doc)
     # From the message, not monitor.pid: a container that exits at once may take
@@ -100,19 +180,15 @@ def start_monitor(cfg: EngineConfig, cid: str, *, attach: bool = False,
                          attach_path=Path(paths.run("attach")))
 
 
-def _spawn(argv: list[str], err_path: str, sync_fd: int, env: dict[str, str]) -> int:
-    """posix_spawn the monitor: stdin/stdout /dev/null, stderr appended to `err_path`,
+def _spawn(argv: list[str], err: int, sync_fd: int, env: dict[str, str]) -> int:
+    """posix_spawn the monitor: stdin/stdout /dev/null, stderr the file `err`,
     `sync_fd` inherited.  Every other fd is close-on-exec here (Python's default) and
     the monitor closes any inherited one itself (subprocess would cost ms to import)."""
-    err = os.open(err_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        os.set_inheritable(sync_fd, True)
-        return os.posix_spawn(argv[0], argv, env, file_actions=[
-            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-            (os.POSIX_SPAWN_DUP2, err, 2)])
-    finally:
-        os.close(err)
+    os.set_inheritable(sync_fd, True)
+    return os.posix_spawn(argv[0], argv, env, file_actions=[
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_DUP2, err, 2)])
 
 
 def _kill(pid: int) -> None:
@@ -129,7 +205,7 @@ def _reap(pid: int) -> None:
         pass
 
 
-def _send_config(sock: socket.socket, path: str) -> None:
+def _send_config(sock: socket.socket, path: str, extra: dict | None = None) -> None:
     """monitor.json, parsed here (json is loaded already) and sent as the first
     message: the monitor then needs no json and no parsing child of its own.
     Unreadable: nothing is sent and the monitor reads the file itself (and reports)."""
@@ -140,11 +216,11 @@ def _send_config(sock: socket.socket, path: str) -> None:
     try:
         with open(path, "rb") as fh:
             doc = json.loads(fh.read())
-        data = pack_msg({"config": doc}) if isinstance(doc, dict) else b""
+        data = pack_msg({**(extra or {}), "config": doc}) if isinstance(doc, dict) else b""
     except (OSError, ValueError):
         data = b""
     try:
-        sock.sendall(data or pack_msg({}))
+        sock.sendall(data or pack_msg(extra or {}))
     except OSError:
         pass  # the monitor is gone already: its error file says why
 
@@ -193,3 +269,13 @@ def _last_line(path: str) -> str:
         return lines[-1] if lines else "no message"
     except OSError:
         return "no message"
+
+
+def _last_line_fd(fd: int) -> str:
+    try:
+        size = os.fstat(fd).st_size
+        data = os.pread(fd, 4096, max(0, size - 4096))
+    except OSError:
+        return "no message"
+    lines = [l for l in data.decode("utf-8", "replace").splitlines() if l.strip()]
+    return lines[-1] if lines else "no message"

@@ -15,6 +15,7 @@ import os
 import selectors
 import signal
 import socket
+import sys
 import time
 
 from engine.monitor import attach as proto
@@ -30,12 +31,13 @@ R, W = selectors.EVENT_READ, selectors.EVENT_WRITE
 READ_SIZE = 65536
 REPLAY_CAP = 4 << 20
 ATTACH_WAIT = 30.0  # how long an exit waits for the attacher start_monitor(attach=True) promised
+REMOVER_WAIT = 60.0  # how long --rm waits for the attached `hull run --rm` that removes it itself
 PROXY_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 class Monitor:
     def __init__(self, paths: ContainerPaths, cfg: MonitorConfig, sync: socket.socket | None,
-                 await_attach: bool = False) -> None:
+                 await_attach: bool = False, prefork=None, remover: int = 0) -> None:
         self.paths = paths
         self.cfg = cfg
         self.cid = paths.cid
@@ -71,6 +73,14 @@ class Monitor:
         self.health_waiters: list = []
         self.go_w: int | None = None
         self.listener: socket.socket | None = None
+        self.prefork = prefork  # engine/monitor/prefork.py: the first run's create helper
+        # The attached `hull run --rm` (its pid) that removes the container itself after
+        # the exit: our --rm waits until that process has ended, and is skipped if the
+        # container is gone by then (a second remover would compete for CPU and locks).
+        self.remover = remover
+        self.deferred_book = None
+        if prefork is not None:
+            self.helpers[prefork.pid] = None
 
     # ------------------------------------------------------------------ plumbing
     def _register(self, fileobj, events: int, data) -> None:
@@ -170,9 +180,14 @@ class Monitor:
         theirs = self._result_channel(self._on_create_message)
         res_fd = theirs.fileno()
         self.go_w = go_w
-        self._spawn(lambda: create_and_start(cfg.runtime, self.cid, paths.bundle, paths.run("runtime.pid"),
-                                             stdio, res_fd, go_r),
-                    keep=(*stdio.child_fds(), res_fd, go_r))
+        prefork, self.prefork = self.prefork, None
+        child = stdio.child_fds()
+        job = {"runtime": cfg.runtime, "cid": self.cid, "bundle": paths.bundle, "pid_file": paths.run("runtime.pid"),
+               "tty": stdio.tty, "layout": [None if fd is None else child.index(fd) for fd in stdio.runtime_fds]}
+        if prefork is None or not prefork.hand_over(job, [*child, res_fd, go_r]):
+            self._spawn(lambda: create_and_start(cfg.runtime, self.cid, paths.bundle, paths.run("runtime.pid"),
+                                                 stdio, res_fd, go_r),
+                        keep=(*child, res_fd, go_r))
         theirs.close()
         os.close(go_r)
 
@@ -209,6 +224,10 @@ class Monitor:
         started_at = time.time()
         first = self.sync is not None
         self._notify({"ready": self.init_pid, "started_at": started_at, "monitor_pid": os.getpid()})
+        if self.cfg.sdnotify and first:  # systemd's Type=notify (engine/monitor/sdnotify.py)
+            from engine.monitor.sdnotify import on_started
+
+            on_started(self.cfg.sdnotify, os.getpid())
         if not first:  # the launcher records the first run itself (pid and monitor pid)
             cid, name, image, pid, count = self.cid, self.cfg.name, self.cfg.image, self.init_pid, self.restart_count
             monitor_pid = os.getpid()
@@ -304,9 +323,35 @@ class Monitor:
 
                 return finish_exit(cid, cfg.name, cfg.image, cfg.runtime, code, finished_at, rm)
 
-            self._book(book)
+            if not (rm and self._await_remover(book)):
+                self._book(book)
             return
         self._book(_RecordExit(cid, cfg, code, finished_ns / 1e9, decided))
+
+    def _await_remover(self, book) -> bool:
+        """Hold `book` (--rm) until the remover process has ended; False: nobody to wait for."""
+        pid, self.remover = self.remover, 0
+        if not pid:
+            return False
+        try:
+            fd = os.pidfd_open(pid)
+        except OSError:  # gone already
+            return False
+        self.deferred_book = (fd, book)
+        self._register(fd, R, ("remover", fd))
+        self.timers["remover"] = time.monotonic() + REMOVER_WAIT
+        return True
+
+    def _remover_done(self) -> None:
+        """The remover ended (or took too long): our --rm runs unless it removed the container."""
+        if self.deferred_book is None:
+            return
+        (fd, book), self.deferred_book = self.deferred_book, None
+        self.timers.pop("remover", None)
+        self._unregister(fd)
+        os.close(fd)
+        if os.path.isdir(os.path.join(self.paths.root, "containers", self.cid)):
+            self._book(book)
 
     def _final(self, code: int | None) -> None:
         """No more runs: --rm or cleanup, then the exit frame, then we end."""
@@ -450,6 +495,8 @@ class Monitor:
                 self._check_backpressure()
 
     def _drop_client(self, c: proto.Client) -> None:
+        if self.remover and self.init_pid and _peer_pid(c.sock) == self.remover:
+            self.remover = 0  # the remover detached: the container runs on, our --rm stays
         self._unregister(c.sock)
         c.close()
         if c in self.clients:
@@ -566,6 +613,10 @@ class Monitor:
         self.health_waiters = []
         if changed == "unhealthy":
             self._on_unhealthy()
+        elif changed == "healthy" and self.cfg.sdnotify == "healthy":
+            from engine.monitor.sdnotify import send
+
+            send("READY=1")
 
     def _write_health(self, changed: str | None) -> None:
         text = self.health.to_json()
@@ -639,6 +690,8 @@ class Monitor:
             elif name == "attach_wait":
                 self.replay = None
                 self._finish_clients(self.pending_exit)
+            elif name == "remover":
+                self._remover_done()
 
     def run(self) -> None:
         wake_r, wake_w = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
@@ -649,8 +702,14 @@ class Monitor:
         self._register(wake_r, R, ("wake", None))
         self.listener = proto.listen(self.paths.run("attach"))
         self._register(self.listener, R, ("listen", None))
+        if self.cfg.sdnotify == "container":  # the container's own NOTIFY_SOCKET, proxied
+            from engine.monitor.sdnotify import open_proxy
+
+            self.sd_proxy = open_proxy(self.paths.rundir)
+            self._register(self.sd_proxy, R, ("notify", None))
         self.start_run()
-        while not (self.finishing and not self.clients and not self.book_busy and not self.book_queue):
+        while not (self.finishing and not self.clients and not self.book_busy and not self.book_queue
+                   and self.deferred_book is None):
             timeout = None
             if self.timers:
                 timeout = max(0.0, min(self.timers.values()) - time.monotonic())
@@ -679,11 +738,20 @@ class Monitor:
                     self._accept()
                 elif kind == "result":
                     self._on_result(obj)
+                elif kind == "remover":
+                    self._remover_done()
+                elif kind == "notify":
+                    from engine.monitor.sdnotify import forward
+
+                    forward(self.sd_proxy)
             self._fire_timers()
             self._reap()  # a SIGCHLD may have arrived before our handler was set
         self.close()
 
     def close(self) -> None:
+        if self.prefork is not None:
+            self.prefork.close()
+            self.prefork = None
         if self.listener is not None:
             self._unregister(self.listener)
             self.listener.close()
@@ -733,6 +801,13 @@ class _RecordExit:
         pid = mon._spawn(lambda: record_exit(*args, res_fd), keep=(res_fd,), on_exit=done)
         theirs.close()
         return pid
+
+
+def _peer_pid(sock: socket.socket) -> int:
+    try:
+        return int.from_bytes(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)[:4], sys.byteorder)
+    except OSError:
+        return 0
 
 
 def _noop(*_args) -> None:

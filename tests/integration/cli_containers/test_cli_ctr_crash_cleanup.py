@@ -46,6 +46,26 @@ def test_rm_after_the_cli_is_killed(bb):
     assert bb("container", "exists", "gone").returncode == 1
 
 
+def test_rm_waits_for_the_attached_cli_then_removes_if_it_died(bb):
+    """`run --rm` removes the container itself after the exit; the monitor's --rm waits for
+    that CLI to end (here: stopped, then killed, after the exit) and then removes it."""
+    proc = bb.popen("run", "--rm", "--name", "held", "busybox", "sh", "-c", "sleep 2; exit 3")
+    try:
+        wait_for(lambda: bb("ps", "-q", "--filter", "name=held").stdout.strip(), timeout=60,
+                 what="the container running")
+        os.killpg(proc.pid, signal.SIGSTOP)
+        wait_for(lambda: bb("ps", "-aq", "--filter", "status=exited", "--filter", "name=held").stdout.strip(),
+                 timeout=30, what="the container exited")
+        time.sleep(1)
+        assert bb("container", "exists", "held").returncode == 0  # the monitor waits for its remover
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    # well within the monitor's 60 s limit: it saw the CLI end
+    wait_for(lambda: bb("container", "exists", "held").returncode == 1, timeout=20, what="the monitor's --rm")
+
+
 # ---------------------------------------------------------------- logs rotate
 CHATTY = "i=0; while [ $i -lt 1200 ]; do echo \"line $i of the chatty container ....\"; i=$((i+1)); done"
 LAST3 = [f"line {i} of the chatty container ...." for i in (1197, 1198, 1199)]
