@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "events": ("engine.cli.events", "Show hull events"),
     "exec": ("engine.cli.exec", "Run a process in a running container"),
     "export": ("engine.cli.export", "Export container's filesystem contents as a tar archive"),
+    "generate": ("engine.cli.generate", "Generate structured data based on containers, pods or volumes"),
     "healthcheck": ("engine.cli.healthcheck", "Manage health checks on containers"),
     "history": ("engine.cli.history", "Show history of a specified image"),
     "image": ("engine.cli.image", "Manage images"),

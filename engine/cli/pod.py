@@ -3,6 +3,8 @@ exists, clone.  Listing lives in pod_ps.py, top/stats/logs in pod_top.py."""
 
 from __future__ import annotations
 
+import os
+
 import sys
 from typing import Any
 
@@ -78,6 +80,9 @@ def _create_flags(p: HullParser, clone: bool = False) -> None:
     p.add_argument("--infra-command", metavar="string", help="The command to run on the infra container when "
                    "the pod is started")
     p.add_argument("--infra-image", metavar="string", help="Image to use to override the builtin infra container")
+    if not clone:
+        p.add_argument("--infra-conmon-pidfile", metavar="string",
+                       help="Path to the file that will receive the POD of the infra container's conmon")
     p.add_argument("--infra-name", metavar="string", help="Assign a name to the container")
     p.add_argument("-l", "--label", **lst, help="Set metadata on pod (default [])")
     p.add_argument("--label-file", **lst, help="Read in a line delimited file of labels")
@@ -150,6 +155,8 @@ def create_options(args: Any, argv: list[str]) -> Any:
         add_hosts=[h for v in args.add_host for h in v.split(",") if h],
         no_hosts=args.no_hosts,
         create_command=["hull", "pod", "create", *argv],
+        infra_conmon_pidfile=os.path.abspath(args.infra_conmon_pidfile)
+        if getattr(args, "infra_conmon_pidfile", None) else "",
     )
 
 

@@ -12,6 +12,7 @@ by engine/spec/parse.py; this module only collects them.
 from __future__ import annotations
 
 import argparse
+import os
 
 from engine.cli.parser import HullParser
 from engine.errors import InvalidArgument
@@ -57,6 +58,7 @@ def build(p: HullParser, run: bool = True) -> None:
     _list(p, "--cap-drop", dest="cap_drop", help="Drop capabilities from the container")
     _value(p, "--cgroupns", help="cgroup namespace to use")
     _value(p, "--cidfile", help="Write the container ID to the file")
+    _value(p, "--conmon-pidfile", help="Path to the file that will receive the PID of conmon")
     _value(p, "--cpu-period", help="Limit the CPU CFS (Completely Fair Scheduler) period", metavar="uint")
     _value(p, "--cpu-quota", help="Limit the CPU CFS (Completely Fair Scheduler) quota", metavar="int")
     _value(p, "-c", "--cpu-shares", dest="cpu_shares", help="CPU shares (relative weight)", metavar="uint")
@@ -142,6 +144,7 @@ def build(p: HullParser, run: bool = True) -> None:
                "container after exit")
     _list(p, "--secret", help="Add secret to container")
     _list(p, "--security-opt", help="Security Options")
+    _value(p, "--sdnotify", help='control sd-notify behavior ("container"|"conmon"|"healthy"|"ignore")')
     _value(p, "--shm-size", help="Size of /dev/shm (format: <number>[<unit>], where unit = b (bytes), "
            "k (kibibytes), m (mebibytes), or g (gibibytes))")
     if run:
@@ -209,6 +212,7 @@ def _short_cluster_extra(arg: str, takes: dict[str, bool]) -> int:
 def parse_run_argv(parser: HullParser, argv: Sequence[str]) -> tuple[argparse.Namespace, str, list[str]]:
     flags, image, command = split_argv(parser, argv)
     ns = parser.parse_args(flags)
+    ns.create_command = [*parser.prog.split(), *argv]  # CreateCommand (generate systemd --new)
     if image is None:
         raise InvalidArgument("requires at least 1 arg(s), only received 0")
     return ns, image, command
@@ -359,6 +363,13 @@ def to_options(ns: argparse.Namespace, image: str, command: list[str], *, detach
         opts.publish = [m for text in ns.publish for m in ports.parse_publish(text)]
         opts.expose = [e for text in ns.expose for e in ports.parse_expose(text)]
         opts.publish_all = bool(ns.publish_all)
+    if ns.sdnotify or ns.conmon_pidfile:
+        if ns.sdnotify and ns.sdnotify not in ("container", "conmon", "healthy", "ignore"):
+            raise InvalidArgument(f'invalid argument "{ns.sdnotify}" for "--sdnotify" flag: '
+                                  'must be one of "container", "conmon", "healthy" or "ignore"')
+        opts.sdnotify = "" if ns.sdnotify == "ignore" else (ns.sdnotify or "")
+        opts.conmon_pidfile = os.path.abspath(ns.conmon_pidfile) if ns.conmon_pidfile else ""
+    opts.create_command = list(getattr(ns, "create_command", None) or [])
     if ns.restart:
         opts.restart = parse.parse_restart(ns.restart)
     if ns.pull:

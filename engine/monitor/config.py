@@ -69,19 +69,20 @@ class MonitorConfig:
     tty, stdin_open (-i), restart_policy (no|on-failure|always|unless-stopped),
     restart_max_retries (on-failure:N, 0 = unlimited), healthcheck (HealthSpec|None),
     stop_signal (number), stop_timeout (seconds), rm, detach_keys,
-    name / image (for events).
+    name / image (for events), sdnotify (conmon|container|healthy, "" = none).
     """
 
     __slots__ = ("runtime", "log_driver", "log_path", "log_max_size", "log_max_file", "tty",
                  "stdin_open", "restart_policy", "restart_max_retries", "healthcheck",
-                 "stop_signal", "stop_timeout", "rm", "detach_keys", "name", "image")
+                 "stop_signal", "stop_timeout", "rm", "detach_keys", "name", "image", "sdnotify")
 
     def __init__(self, *, runtime: str = "builtin", log_driver: str = "k8s-file",
                  log_path: str = "", log_max_size: int = 0, log_max_file: int = 1,
                  tty: bool = False, stdin_open: bool = False, restart_policy: str = "no",
                  restart_max_retries: int = 0, healthcheck: HealthSpec | None = None,
                  stop_signal: int = 15, stop_timeout: int = 10, rm: bool = False,
-                 detach_keys: str = "ctrl-p,ctrl-q", name: str = "", image: str = "") -> None:
+                 detach_keys: str = "ctrl-p,ctrl-q", name: str = "", image: str = "",
+                 sdnotify: str = "") -> None:
         if log_driver not in LOG_DRIVERS:
             raise ValueError(f"unknown log driver {log_driver!r}")
         if restart_policy not in RESTART_POLICIES:
@@ -102,6 +103,7 @@ class MonitorConfig:
         self.detach_keys = detach_keys
         self.name = name
         self.image = image
+        self.sdnotify = sdnotify  # "" | conmon | container | healthy (engine/monitor/sdnotify.py)
 
     def to_dict(self) -> dict:
         d = {k: getattr(self, k) for k in self.__slots__}

@@ -105,6 +105,10 @@ def write_bundle(cfg: EngineConfig, store: Any, container: Any, image_config: di
     userdata = store.containers.userdata(container.id)
     ctx = spec_context(cfg, store, container, opts, volume_sources, secret_paths, secret_env, overlay_options)
     spec = build_spec(image_config, opts, ctx)
+    if getattr(opts, "sdnotify", "") == "container":
+        from engine.monitor.sdnotify import add_to_spec
+
+        add_to_spec(spec, str(store.containers.run_dir(container.id)))
     _write_json(userdata / "config.json", spec)
     write_monitor_config(cfg, store, container, opts)
     return spec, list(ctx.warnings)
@@ -132,6 +136,7 @@ def monitor_config(cfg: EngineConfig, store: Any, container: Any, opts: Any) -> 
         stop_signal=opts.stop_signal or 15,
         stop_timeout=10 if opts.stop_timeout is None else opts.stop_timeout,
         rm=opts.rm, detach_keys=opts.detach_keys, name=container.name, image=container.image_name,
+        sdnotify=getattr(opts, "sdnotify", ""),
     )
 
 

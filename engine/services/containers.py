@@ -227,6 +227,10 @@ def _start_locked(cfg: EngineConfig, store: Any, c: Container, attach: bool = Fa
         conn.execute("UPDATE containers SET state = 'running', pid = ?, monitor_pid = ? WHERE id = ? AND "
                      "state IN ('created','configured','stopped','exited','running') AND finished_at < ?",
                      (handle.pid, handle.monitor_pid, c.id, started))
+    if (c.options or {}).get("conmon_pidfile") or "PODMAN_SYSTEMD_UNIT" in os.environ:
+        from engine.services.systemd_pidfile import write_pidfiles
+
+        write_pidfiles(store, c, handle.monitor_pid)  # PIDFile= of generated units
     fresh = store.containers.get(c.id)
     container_event(cfg, "start", fresh)
     return fresh

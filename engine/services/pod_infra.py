@@ -127,6 +127,7 @@ def create_infra(cfg: EngineConfig, store: Any, pod: Any, opts: Any) -> str:
         pull="missing",
         # Podman: infra containers are never restarted by a policy and stop at once
         stop_timeout=10,
+        conmon_pidfile=getattr(opts, "infra_conmon_pidfile", ""),
     )
     if "pid" in pod.shared:
         copts.pid = ""

@@ -43,6 +43,7 @@ class PodCreateOptions:
     replace: bool = False
     pod_id_file: str = ""
     create_command: list[str] = field(default_factory=list)
+    infra_conmon_pidfile: str = ""            # the infra's monitor pid (systemd PIDFile=)
     # what the infra container carries (ContainerOptions' fields of the same names)
     network: str = ""
     network_arg: str = ""

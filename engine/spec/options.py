@@ -228,6 +228,13 @@ class ContainerOptions(_Option):
     uts: str = ""
     pid: str = ""
     pod: str = ""                     # pod ID when the container belongs to a pod
+    # systemd (issue 8): --sdnotify (""/ignore: nothing; conmon: the monitor sends READY=1 and
+    # MAINPID; container: the socket goes into the container; healthy: READY once healthy),
+    # --conmon-pidfile (the monitor's pid, plain, for PIDFile=), and the argv that made it
+    # (CreateCommand: `generate systemd --new` rewrites it into the unit's ExecStart).
+    sdnotify: str = ""
+    conmon_pidfile: str = ""
+    create_command: list[str] = Factory(list)
 
     # -- JSON round trip ---------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

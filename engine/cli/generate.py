@@ -1,0 +1,13 @@
+"""`hull generate <kind>`: files made from containers and pods (systemd units)."""
+
+from __future__ import annotations
+
+from engine.cli.parser import Context, run_group
+
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "systemd": ("engine.cli.generate_systemd", "Generate systemd units"),
+}
+
+
+def main(prog: str, argv: list[str], ctx: Context) -> int:
+    return run_group(SUBCOMMANDS, prog, argv, ctx, "Generate structured data based on containers, pods or volumes")
