@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable
+import contextlib
+from typing import Any, Callable, Iterator
 
 from engine.api import context
 from engine.api.http import Request, Stream
 from engine.api.params import BodyReader, StreamWriter, error_line, filters, registry_creds
 from engine.api.router import route
-from engine.errors import HullError, InvalidArgument
+from engine.errors import HullError, ImageNotFound, InvalidArgument, RegistryError
 
 
 # ---------------------------------------------------------------- shapes
@@ -88,6 +89,17 @@ def docker_reference(text: str, tag: str | None = None) -> str:
     return text
 
 
+@contextlib.contextmanager
+def no_such_image(name: str) -> Iterator[None]:
+    """Podman's "image not known" -> dockerd's wording, which docker-py and the CLI match on."""
+    try:
+        yield
+    except ImageNotFound as err:
+        if isinstance(err, RegistryError):
+            raise
+        raise ImageNotFound(f"No such image: {name}") from None
+
+
 # ---------------------------------------------------------------- list / inspect / history
 @route("GET", "/images/json")
 def list_images(request: Request) -> None:
@@ -111,7 +123,8 @@ def list_images(request: Request) -> None:
 
 @route("GET", "/images/{name:path}/json")
 def inspect_image(request: Request, name: str) -> None:
-    request.send_json(inspect_doc(name))
+    with no_such_image(name):
+        request.send_json(inspect_doc(name))
 
 
 @route("GET", "/images/{name:path}/history")
@@ -119,7 +132,9 @@ def image_history(request: Request, name: str) -> None:
     from engine.services.image_inspect import history
 
     out = []
-    for e in history(context.config(), name):
+    with no_such_image(name):
+        entries = history(context.config(), name)
+    for e in entries:
         out.append({"Id": e.id if e.id == "<missing>" else "sha256:" + e.id, "Created": int(e.created),
                     "CreatedBy": e.created_by, "Tags": list(e.tags), "Size": e.size, "Comment": e.comment})
     request.send_json(out)
@@ -133,7 +148,8 @@ def tag_image(request: Request, name: str) -> None:
     repo = request.arg("repo") or ""
     if not repo:
         raise InvalidArgument("repository name must have at least one component")
-    tag(context.config(), name, [f"{repo}:{request.arg('tag') or 'latest'}"])
+    with no_such_image(name):
+        tag(context.config(), name, [f"{repo}:{request.arg('tag') or 'latest'}"])
     request.send_empty(201)
 
 
@@ -143,7 +159,8 @@ def remove_image(request: Request, name: str) -> None:
 
     report = remove(context.config(), [name], RemoveOptions(force=request.flag("force")))
     if report.errors:
-        raise report.errors[0]
+        with no_such_image(name):
+            raise report.errors[0]
     out: list[dict[str, str]] = [{"Untagged": n} for n in report.untagged]
     out += [{"Deleted": "sha256:" + d} for d in report.deleted]
     request.send_json(out)

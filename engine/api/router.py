@@ -35,6 +35,10 @@ HANDLER_MODULES = (
     "engine.api.docker_networks",
     "engine.api.docker_events",
     "engine.api.docker_build",
+    "engine.api.libpod_images",
+    "engine.api.libpod_containers",
+    "engine.api.libpod_pods",
+    "engine.api.libpod_volumes",
 )
 _loaded = False
 
