@@ -194,6 +194,31 @@ class TarReader:
             os.ftruncate(fd, entry.real_size)
         self._skip -= entry.size
 
+    def iter_data(self, entry: Entry):
+        """The current entry's file content as it would be on disk, in pieces
+        (memoryviews valid until the next piece; holes of sparse files as zeros),
+        for readers that stream a file out of a layer without extracting it."""
+        if entry.size > self._skip:
+            raise _bad("data already consumed")
+        if entry.sparse is None:
+            yield from self._data(entry.size)
+        else:
+            at = used = 0
+            for offset, length in entry.sparse:
+                while at < offset:
+                    step = min(offset - at, READ_CHUNK)
+                    yield memoryview(bytes(step))
+                    at += step
+                yield from self._data(length)
+                at += length
+                used += length
+            self._discard(entry.size - used)
+            while at < entry.real_size:
+                step = min(entry.real_size - at, READ_CHUNK)
+                yield memoryview(bytes(step))
+                at += step
+        self._skip -= entry.size
+
     def read_data(self, size: int, what: str) -> bytes:
         if size > self._limits.max_pax_header_bytes:
             raise UnsafeArchive(f"{what} of {size} bytes exceeds the cap of "

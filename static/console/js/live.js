@@ -36,3 +36,20 @@
   }
   connect();
 })();
+
+// The live parts load themselves where a page has their hooks (the pages leave
+// data-* attributes; see docs/architecture.md "The console's live parts").
+(function () {
+  function need(name) {
+    const src = `/static/console/js/${name}`;
+    if (document.querySelector(`script[src="${src}"]`)) return;
+    const script = document.createElement("script");
+    script.src = src;
+    document.head.appendChild(script);
+  }
+  if (!document.getElementById("live-status")) return;  // bare pages (login, errors)
+  need("events.js");
+  if (document.querySelector("[data-live-stats], tr[data-container-id] [data-stat], [data-stats][data-container-id], [data-stats-total]")) need("stats.js");
+  if (document.querySelector("[data-logs]")) need("logs.js");
+  if (document.querySelector("[data-terminal][data-container-id]")) need("terminal.js");
+})();
