@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine.cli.parser import Context, run_group
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "kube": ("engine.cli.kube_generate", "Generate Kubernetes YAML based on containers, pods or volumes"),
     "systemd": ("engine.cli.generate_systemd", "Generate systemd units"),
 }
 
