@@ -354,7 +354,7 @@ def prune(request: Request) -> None:
     from engine.services.containers import prune as prune_containers
 
     report = prune_containers(context.config(), _filters(request))
-    request.send_json({"ContainersDeleted": list(report.removed) or None, "SpaceReclaimed": report.reclaimed})
+    request.send_json({"ContainersDeleted": list(report.removed), "SpaceReclaimed": report.reclaimed})
 
 
 # ---------------------------------------------------------------- wait
@@ -587,7 +587,7 @@ def changes(request: Request, name: str) -> None:
     c = find(name)
     kinds = {"C": 0, "A": 1, "D": 2}
     out = [{"Path": ch.path, "Kind": kinds.get(ch.kind, 0)} for ch in diff_container(context.config(), c.id)]
-    request.send_json(out or None)
+    request.send_json(out)
 
 
 @route("GET", "/containers/{name}/export")

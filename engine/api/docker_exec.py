@@ -125,14 +125,17 @@ def inspect(request: Request, eid: str) -> None:
     doc = load(eid)
     if doc.get("Running") and doc.get("Pid") and not _alive(int(doc["Pid"]), doc.get("StartTime")):
         doc["Running"] = False  # the serving child died before recording the end
-    request.send_json({
+    out = {
         "CanRemove": False, "ContainerID": doc["ContainerID"], "DetachKeys": doc.get("DetachKeys") or "",
-        "ExitCode": doc.get("ExitCode"), "ID": doc["ID"], "OpenStderr": doc["OpenStderr"],
+        "ID": doc["ID"], "OpenStderr": doc["OpenStderr"],
         "OpenStdin": doc["OpenStdin"], "OpenStdout": doc["OpenStdout"], "Running": bool(doc.get("Running")),
         "Pid": int(doc.get("Pid") or 0),
         "ProcessConfig": {"privileged": doc["Privileged"], "user": doc["User"], "tty": doc["Tty"],
                           "entrypoint": doc["Cmd"][0], "arguments": doc["Cmd"][1:]},
-    })
+    }
+    if doc.get("ExitCode") is not None:  # Docker's null before the end; the swagger says integer: omitted
+        out["ExitCode"] = int(doc["ExitCode"])
+    request.send_json(out)
 
 
 def _alive(pid: int, start: Any) -> bool:
