@@ -168,7 +168,10 @@ class Service:
                         break
                     timeout = max(0.05, min(timeout, remaining))
                 for key, _ in sel.select(timeout):
-                    self._accept(key.data)
+                    try:
+                        self._accept(key.data)
+                    except Exception as exc:  # noqa: BLE001 - one bad accept must not end the service
+                        print(f"hull service: accept failed: {type(exc).__name__}: {exc}", file=sys.stderr)
                     last_activity = time.monotonic()
         finally:
             sel.close()
@@ -204,7 +207,13 @@ class Service:
         if not peer_allowed(conn):
             conn.close()
             return
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as exc:  # out of processes/memory: drop this connection, keep serving
+            print(f"hull service: cannot serve a connection: fork: {exc.strerror}", file=sys.stderr)
+            conn.close()
+            time.sleep(0.1)
+            return
         if pid:
             conn.close()
             self.children.add(pid)
