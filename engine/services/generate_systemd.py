@@ -65,7 +65,13 @@ def store_flags(cfg: EngineConfig) -> list[str]:
     """--root/--runroot when they are not the default store of this user."""
     from engine.config import default_root, default_runroot
 
-    root, runroot = default_root(), default_runroot()
+    # A unit gets none of our environment: compare with the defaults HULL_ROOT/HULL_RUNROOT
+    # do not change (they are also how the user namespace re-exec passes --root on).
+    saved = {k: os.environ.pop(k) for k in ("HULL_ROOT", "HULL_RUNROOT") if k in os.environ}
+    try:
+        root, runroot = default_root(), default_runroot()
+    finally:
+        os.environ.update(saved)
     out: list[str] = []
     if str(cfg.root) != str(root):
         out += ["--root", str(cfg.root)]
