@@ -104,15 +104,23 @@ def _listen_unix(path: Path) -> Listener:
     except FileNotFoundError:
         pass
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    # Bound and listening under a temporary name, then renamed: the socket file
+    # appears only once connections are accepted (clients poll for the file).
+    temp = path.with_name(f".{path.name}.{os.getpid()}")
     old = os.umask(0o177)  # the socket file is born 0600: no window where others may connect
     try:
-        sock.bind(str(path))
+        sock.bind(str(temp))
+        sock.listen(128)
+        os.rename(temp, path)
     except OSError as exc:
         sock.close()
+        try:
+            temp.unlink()
+        except OSError:
+            pass
         raise StorageError(f"cannot listen on {path}: {exc.strerror}") from None
     finally:
         os.umask(old)
-    sock.listen(128)
     return Listener(sock, f"unix://{path}", path)
 
 
