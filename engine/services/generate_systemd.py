@@ -57,7 +57,8 @@ def hull_executable() -> str:
         return exe
     argv0 = sys.argv[0] if sys.argv else ""
     if argv0 and os.path.basename(argv0).startswith("hull") and os.access(argv0, os.X_OK):
-        return os.path.abspath(argv0)
+        # hull, or hull-quadlet beside it (the generator's units call hull)
+        return os.path.join(os.path.dirname(os.path.abspath(argv0)), "hull")
     return os.path.join(sys.prefix, "bin", "hull")
 
 
