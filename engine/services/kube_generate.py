@@ -185,7 +185,8 @@ class _Volumes:
             key = ("bind", source)
             name = self._by_key.get(key)
             if name is None:
-                name = kube_name(f"{source.strip('/').replace('/', '-')}-host-{self._host_index}", 63)
+                suffix = f"-host-{self._host_index}"
+                name = kube_name(source.strip("/").replace("/", "-"), 63 - len(suffix)) + suffix
                 self._host_index += 1
                 try:
                     st = os.stat(source)
@@ -197,13 +198,13 @@ class _Volumes:
             key = ("volume", source)
             name = self._by_key.get(key)
             if name is None:
-                name = kube_name(f"{source}-pvc", 63)
+                name = kube_name(source, 59) + "-pvc"
                 self.volumes.append({"name": name, "persistentVolumeClaim": {"claimName": source}})
         elif kind == "tmpfs":
             key = ("tmpfs", dest)
             name = self._by_key.get(key)
             if name is None:
-                name = kube_name(f"{dest.strip('/').replace('/', '-') or 'root'}-tmpfs", 63)
+                name = kube_name(dest.strip("/").replace("/", "-") or "root", 57) + "-tmpfs"
                 empty: dict[str, Any] = {"medium": "Memory"}
                 if m.get("tmpfs_size"):
                     empty["sizeLimit"] = quantity_bytes(int(m["tmpfs_size"]))
@@ -280,7 +281,7 @@ def _pod_document(store: Any, name: str, created: float, ctrs: list[Any], pod_pu
     spec: dict[str, Any] = {"automountServiceAccountToken": False, "containers": containers,
                             "enableServiceLinks": False, "restartPolicy": restart}
     if hostname:
-        spec["hostname"] = hostname
+        spec["hostname"] = kube_name(hostname, 63)
     if vols.volumes:
         spec["volumes"] = vols.volumes
     meta: dict[str, Any] = {"creationTimestamp": _timestamp(created), "labels": {**labels, "app": name},

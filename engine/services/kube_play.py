@@ -58,7 +58,7 @@ class PlayReport:
             if ctrs:
                 out += ["Containers:" if len(ctrs) > 1 else "Container:", *ctrs]
             out.append("")
-        return "\n".join(out) + ("\n" if out and out[-1] != "" else "")
+        return "\n".join(out) + "\n" if out else ""
 
 
 @dataclass
