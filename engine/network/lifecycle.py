@@ -183,7 +183,8 @@ def _setup_netns(cfg: EngineConfig, store: Any, c: Any, mode: str, options: dict
             from engine.network import slirp4netns
 
             sopts = slirp4netns.parse_options(arg)
-            api = run / "slirp4netns.sock"
+            # a unix socket path has 108 bytes at most: not under the long container dir
+            api = cfg.runroot / "netns" / f"{c.id[:16]}.sock"
             doc["pids"].append(slirp4netns.start(path, sopts, api, run / "slirp4netns.log"))
             doc["helper"] = "slirp4netns"
             net = slirp4netns.addresses(sopts)
@@ -199,6 +200,11 @@ def _setup_netns(cfg: EngineConfig, store: Any, c: Any, mode: str, options: dict
             from engine.network import bridge  # type: ignore[attr-defined]
 
             doc.update(bridge.setup(cfg, store, c, path) or {})
+            _save(cfg, c.id, doc)
+            if ports:  # -p on a bridge: Hull's forwarder (portforward.py) on the host side
+                from engine.network import portforward
+
+                portforward.setup_for(cfg, c.id, doc)
     finally:
         _save(cfg, c.id, doc)
     return doc
@@ -294,7 +300,7 @@ def _host_address() -> str:
 
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("192.0.2.255", 9))  # no packet: only picks the source address of the default route
+            s.connect(("198.51.100.1", 9))  # no packet: only picks the source address of the default route
             return s.getsockname()[0]
     except OSError:
         return ""
@@ -356,6 +362,10 @@ def teardown(cfg: EngineConfig, store: Any, c: Any) -> None:
         _kill_helper(int(pid), doc.get("helper") or "")
     if doc.get("mode") == "bridge":
         try:
+            if doc.get("forwarder"):
+                from engine.network import portforward
+
+                portforward.teardown_for(cfg, cid, doc)
             from engine.network import bridge  # type: ignore[attr-defined]
 
             bridge.teardown(cfg, store, c, doc)
@@ -368,6 +378,11 @@ def teardown(cfg: EngineConfig, store: Any, c: Any) -> None:
         try:
             netns.remove(cfg, cid)
         except (HullError, OSError):
+            pass
+    if doc.get("api_socket"):
+        try:
+            os.unlink(doc["api_socket"])
+        except OSError:
             pass
     try:
         os.unlink(state_path(cfg, cid))

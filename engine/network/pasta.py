@@ -43,7 +43,9 @@ def port_args(ports: list[dict]) -> list[str]:
 
 
 def build_args(netns: str, ports: list[dict], extra: list[str], pid_file: Path, rootless: bool) -> list[str]:
-    args = ["--config-net"] + list(extra)
+    # --stderr first: errors (a port in use...) found while parsing the options that follow
+    # go to us, not only to a syslog that may be absent
+    args = ["--config-net", "--stderr"] + list(extra)
     given = set(extra)
     if "--dns-forward" not in given:
         args += ["--dns-forward", DNS_FORWARD]
@@ -72,13 +74,31 @@ def start(netns: str, ports: list[dict], extra: list[str], pid_file: Path, rootl
     # pasta returns once it is ready and has forked into the background
     result = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, errors="replace", start_new_session=True)
-    output = "\n".join(ln for ln in result.stdout.splitlines() if "to syslog" not in ln)
+    output = "\n".join(ln for ln in result.stdout.splitlines() if not ln.startswith("Failed to send"))
     if result.returncode != 0:
-        raise HullError(f"pasta failed with exit code {result.returncode}:\n{output}".rstrip())
+        busy = _busy_port(ports)  # this pasta does not say why it could not bind: find out
+        detail = busy or "; ".join(output.splitlines()) or "no message"
+        raise HullError(f"pasta failed with exit code {result.returncode}: {detail}")
     try:
         return int(pid_file.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         raise HullError("pasta did not write its pid file") from None
+
+
+def _busy_port(ports: list[dict]) -> str:
+    import socket
+
+    for p in ports:
+        for proto in (p.get("protocol") or "tcp").split(","):
+            kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
+            host = p.get("host_ip") or ""
+            for port in range(p["host_port"], p["host_port"] + int(p.get("range") or 1)):
+                try:
+                    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, kind) as s:
+                        s.bind((host, port))
+                except OSError as exc:
+                    return f"listen {proto} {host or '0.0.0.0'}:{port}: bind: {(exc.strerror or '').lower()}"
+    return ""
 
 
 def split_options(text: str) -> list[str]:
