@@ -60,7 +60,11 @@ def open_proxy(rundir: str) -> socket.socket:
     except FileNotFoundError:
         pass
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC | socket.SOCK_NONBLOCK)
-    sock.bind(path)
+    dfd = os.open(directory, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:  # the run dir's path can be longer than sun_path's 108 bytes: bind through the fd
+        sock.bind(f"/proc/self/fd/{dfd}/notify.sock")
+    finally:
+        os.close(dfd)
     os.chmod(path, 0o777)
     return sock
 
