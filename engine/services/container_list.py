@@ -23,7 +23,7 @@ from engine.humanize import human_duration
 
 S = ContainerState
 FILTERS = ("id", "name", "label", "status", "exited", "ancestor", "before", "since", "health", "volume",
-           "pod", "until", "label!")
+           "pod", "until", "label!", "restart-policy")
 STATUSES = ("created", "exited", "paused", "running", "unknown", "configured", "stopped", "removing")
 
 
@@ -203,6 +203,8 @@ def _one(store: Any, c: Container, key: str, value: str) -> bool:
         if c.pod == value or (bool(value) and c.pod.startswith(value)):
             return True
         return bool(c.pod) and store.pods.names().get(c.pod) == value  # or the pod's name
+    if key == "restart-policy":  # Podman's filter (hull-restart.service starts `always` ones at boot)
+        return ((c.options or {}).get("restart") or {}).get("name", "") == value
     if key == "until":
         from engine.services.images import _parse_until
 

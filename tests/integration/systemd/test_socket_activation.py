@@ -1,0 +1,79 @@
+"""Socket activation of `hull system service` (systemd-socket-activate hands it the
+listening socket as fd 3 with LISTEN_FDS/LISTEN_PID), the contrib units, and the
+restart-on-boot unit's `hull start --all --filter restart-policy=always`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.systemd.conftest import verify_units
+
+CONTRIB = Path(__file__).resolve().parents[3] / "contrib" / "systemd"
+
+
+def _get(path: str, url: str) -> str:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(30)
+        s.connect(path)
+        s.sendall(f"GET {url} HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    return data.decode(errors="replace")
+
+
+def test_system_service_socket_activated(hull_any):
+    h = hull_any
+    tool = shutil.which("systemd-socket-activate")
+    if tool is None:
+        if os.environ.get("CI"):
+            pytest.fail("systemd-socket-activate is missing in CI (.ci/setup-system-deps installs systemd)")
+        pytest.skip("systemd-socket-activate is not installed")
+    sock = h.workdir / "api.sock"
+    argv = h.user.argv([tool, "-l", str(sock), str(h.binary), "--root", str(h.root), "--runroot", str(h.runroot),
+                        "system", "service", "--time", "0"], h.env())
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not sock.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
+            time.sleep(0.05)
+        # the socket exists before hull runs: the first request starts it (systemd's way)
+        ping = _get(str(sock), "/_ping")
+        assert ping.startswith("HTTP/1.1 200") and ping.endswith("OK"), ping
+        listed = _get(str(sock), "/v1.44/containers/json?all=1")
+        assert listed.startswith("HTTP/1.1 200"), listed
+        assert not (h.runroot / "hull.sock").exists()  # it served the passed socket, not its own
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_contrib_units_verify(tmp_path):
+    from tests.fixtures.cli import HULL_BIN
+
+    for flavour in ("system", "user"):
+        d = tmp_path / flavour
+        d.mkdir()
+        for unit in (CONTRIB / flavour).iterdir():
+            (d / unit.name).write_text(unit.read_text().replace("/opt/hull/.venv/bin/hull", str(HULL_BIN)))
+        verify_units(sorted(d.iterdir()))
+
+
+def test_start_filter_restart_policy(hull_any, busybox_image):
+    """What hull-restart.service runs at boot: only `always` containers start."""
+    h = hull_any
+    h.load(busybox_image)
+    h("create", "--name", "a", "--restart", "always", "busybox", "sleep", "1000").ok()
+    h("create", "--name", "n", "busybox", "sleep", "1000").ok()
+    h("start", "--all", "--filter", "restart-policy=always").ok()
+    states = h("ps", "-a", "--format", "{{.Names}} {{.State}}").ok().lines
+    assert sorted(states) == ["a running", "n created"]
