@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     modules = {name: importlib.import_module(f"bench.{name}") for name in BENCHMARKS}
     if args.list:
         for name, mod in modules.items():
-            target = f"target <= {mod.TARGET}x" if mod.TARGET is not None else "no target"
+            sign = ">=" if getattr(mod, "HIGHER", False) else "<="
+            target = f"target {sign} {mod.TARGET}x" if mod.TARGET is not None else "no target"
             print(f"{name:10} {mod.TITLE} ({target})")
         return 0
     unknown = [n for n in args.names if n not in modules]
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                 state = f"median {r.median:.3f} {m.unit}" if r.median is not None else f"FAILED: {r.error}"
                 log(f"  {eng}: {state}")
             if m.ratio is not None:
-                log(f"  Hull/Podman = {m.ratio:.2f}x (target <= {m.target}x)" if m.target is not None
+                log(f"  Hull/Podman = {m.ratio:.2f}x (target {m.target_text})" if m.target is not None
                     else f"  Hull/Podman = {m.ratio:.2f}x")
     finally:
         ctx.close()

@@ -50,8 +50,9 @@ class EngineResult:
 class Measurement:
     name: str
     title: str
-    target: float | None           # wanted Hull/Podman ratio (at most)
+    target: float | None           # wanted Hull/Podman ratio (at most; at least when higher)
     unit: str = "s"
+    higher: bool = False           # higher is better (throughput): the target is a minimum
     rounds: int = 0
     results: dict[str, EngineResult] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -62,6 +63,10 @@ class Measurement:
         if h and p and h.median is not None and p.median:
             return h.median / p.median
         return None
+
+    @property
+    def target_text(self) -> str:
+        return "-" if self.target is None else f"{'>=' if self.higher else '<='} {self.target}x"
 
     def to_json(self) -> dict:
         out = asdict(self)

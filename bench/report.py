@@ -84,9 +84,10 @@ def _row(m: dict) -> str:
         else:
             cells.append(_cell(r, m["unit"]))
     ratio = f"{m['ratio']:.2f}x" if m.get("ratio") is not None else "-"
-    target = f"<= {m['target']}x" if m.get("target") is not None else "-"
+    higher = m.get("higher", False)
+    target = "-" if m.get("target") is None else f"{'>=' if higher else '<='} {m['target']}x"
     met = "-" if m.get("ratio") is None or m.get("target") is None else (
-        "yes" if m["ratio"] <= m["target"] else "**no**")
+        "yes" if (m["ratio"] >= m["target"] if higher else m["ratio"] <= m["target"]) else "**no**")
     return f"| {m['title']} | {cells[0]} | {cells[1]} | {ratio} | {target} | {met} | {m['rounds']} | {m['when']} |"
 
 
