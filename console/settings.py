@@ -80,9 +80,12 @@ SESSION_SAVE_EVERY_REQUEST = True  # sliding expiry: a day after the last reques
 CSRF_USE_SESSIONS = True
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_FAILURE_VIEW = "console.views.errors.csrf_failure"  # our 403 page: Django's has inline styles
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# same-origin, not no-referrer: under no-referrer browsers send `Origin: null` with
+# every form POST (Fetch spec), and Django's CSRF origin check then refuses them all.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Django 5.2 has no CSP of its own; console.middleware.security_headers sends this,

@@ -24,6 +24,7 @@ import struct
 import subprocess
 import sys
 import termios
+import tty
 from pathlib import Path
 
 # A shell that exists in most images: bash when there is one, else sh.
@@ -51,6 +52,9 @@ class PtySession:
         setsid = shutil.which("setsid") or "/usr/bin/setsid"
         master, slave = os.openpty()
         try:
+            # Raw from the start: keys typed before the helper sets raw mode itself
+            # would otherwise be echoed twice (by this pty, then by the container's).
+            tty.setraw(slave, termios.TCSANOW)
             set_size(master, rows, cols)
             env = dict(os.environ, TERM="xterm-256color")
             env.pop("DJANGO_SETTINGS_MODULE", None)

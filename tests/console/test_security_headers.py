@@ -29,7 +29,7 @@ def test_security_headers_on_every_response(owner_client: Client, path: str) -> 
     assert "connect-src 'self' ws://127.0.0.1:8470" in csp
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"  # no-referrer would make form POSTs Origin: null
     assert response["Cross-Origin-Resource-Policy"] == "same-origin"
 
 
