@@ -328,7 +328,7 @@ def generate(cfg: EngineConfig, names: list[str], opts: GenerateOptions | None =
 
     opts = opts or GenerateOptions()
     if opts.type not in TYPES:
-        raise InvalidArgument(f"invalid type given, only supported types are pod and deployment")
+        raise InvalidArgument("invalid type given, only supported types are pod and deployment")
     if opts.replicas < 1:
         raise InvalidArgument("--replicas must be 1 or more")
     if opts.replicas != 1 and opts.type != "deployment":
