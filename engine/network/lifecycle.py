@@ -391,9 +391,8 @@ def teardown(cfg: EngineConfig, store: Any, c: Any) -> None:
 
 
 def _kill_helper(pid: int, name: str) -> None:
-    """SIGKILL `pid` when it still is our helper (a recycled pid is left alone)."""
-    import signal
-
+    """SIGKILL `pid` when it still is our helper (a recycled pid is left alone) and wait
+    for it to be gone: its published ports are closed when stop/rm returns."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             argv0 = f.read().split(b"\0", 1)[0].decode(errors="replace")
@@ -401,7 +400,9 @@ def _kill_helper(pid: int, name: str) -> None:
         return
     if name and os.path.basename(argv0) != name:
         return
+    from engine.network.reap import kill_and_wait
+
     try:
-        os.kill(pid, signal.SIGKILL)
+        kill_and_wait(pid)
     except OSError:
         pass

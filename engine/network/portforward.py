@@ -623,7 +623,9 @@ def stop_forwarder(cfg, cid: str, pid: int | None = None, timeout: float = 5.0) 
             while time.monotonic() < deadline and _alive(pid):
                 time.sleep(0.01)
             if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
+                from engine.network.reap import kill_and_wait
+
+                kill_and_wait(pid)  # gone before we return: the port is closed
         except ProcessLookupError:
             pass
     for name in (PIDFILE, "portforward.err"):

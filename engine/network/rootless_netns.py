@@ -20,7 +20,6 @@ One lock file serialises all of this between hull processes.
 from __future__ import annotations
 
 import os
-import signal
 from pathlib import Path
 
 from engine.config import EngineConfig
@@ -126,9 +125,11 @@ def _remove_locked(cfg: EngineConfig) -> None:
 
     pid = _pasta_pid(cfg)
     if pid:
+        from engine.network.reap import kill_and_wait
+
         try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
+            kill_and_wait(pid)
+        except OSError:
             pass
     for p in (_pid_file(cfg),):
         try:

@@ -326,6 +326,28 @@ def _mark_stopped_by_user(store: Any, c: Container) -> None:
 
 
 def _stop_one(cfg: EngineConfig, store: Any, c: Container, timeout: int | None) -> Container:
+    done = _stop_container(cfg, store, c, timeout)
+    _cleanup_network(cfg, store, c.id)
+    return done
+
+
+def _cleanup_network(cfg: EngineConfig, store: Any, cid: str) -> None:
+    """As Podman's stop does the cleanup itself: once stopped, the network is torn down
+    here, so no veth, helper or netns is left when stop/kill/rm returns (the monitor's
+    own cleanup, under the same lock, then finds nothing)."""
+    if not os.path.exists(store.containers.run_dir(cid) / "network.json") and not os.path.lexists(
+            cfg.runroot / "netns" / cid):
+        return
+    with _lock(store, cid):
+        try:
+            c = store.containers.get(cid)
+        except ContainerNotFound:
+            return
+        if not c.state.active:  # not started again meanwhile
+            _network_teardown(cfg, store, c)
+
+
+def _stop_container(cfg: EngineConfig, store: Any, c: Container, timeout: int | None) -> Container:
     if c.state == S.PAUSED:
         _runtime(c, cfg).resume(c.id)
     if not c.state.active:
@@ -387,6 +409,10 @@ def kill(cfg: EngineConfig, names: list[str], signal: int | str = "KILL", all: b
         _signal_container(store, c, sig)
         container_event(cfg, "kill", c)
         done.append(c)
+    if sig == _signal.SIGKILL:  # it cannot survive: its network is gone when kill returns
+        for c in done:
+            if _wait_not_active(store, c.id, 10.0) is not None:
+                _cleanup_network(cfg, store, c.id)
     return done
 
 
