@@ -195,8 +195,10 @@ def test_commit(owner_client: Client, engine: Engine) -> None:
 
 def test_remove(owner_client: Client, engine: Engine) -> None:
     cid = engine.create("doomed", start=True)
+    page = owner_client.get(f"/containers/{cid}/").content.decode()
+    assert 'id="remove-form">' in page and 'name="force" value="on"' in page  # running: the button forces
     response = owner_client.post(f"/containers/{cid}/remove", follow=True)
-    assert messages(response)[0][0] == "error" and engine.exists(cid)  # running: needs force
+    assert messages(response)[0][0] == "error" and engine.exists(cid)  # without force the engine refuses
     response = owner_client.post(f"/containers/{cid}/remove", {"force": "on"}, follow=True)
     assert ("ok", "Removed doomed.") in messages(response)
     assert response.redirect_chain[-1][0] == "/containers/" and not engine.exists(cid)
