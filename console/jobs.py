@@ -1,9 +1,8 @@
 """Long engine work (pulls, pushes) in a background thread, so one slow download
 does not hold up every other page (Django runs sync views on one thread).
 
-The images page lists the jobs of this process; the finished ones also leave a
-flash message with the next page the user loads. Jobs live in memory only and
-die with the console, as its sessions do.
+The images page lists the jobs of this process with their results. Jobs live
+in memory only and die with the console, as its sessions do.
 """
 
 from __future__ import annotations
