@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from engine.cli.parser import Context, run_group
 
+# The verbs that run against a remote service too (engine/remote).
+REMOTE = ("exec", "inspect", "list", "logs", "ls", "ps", "rm", "run", "start", "stop")
+
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "attach": ("engine.cli.attach", "Attach to a running container"),
     "clone": ("engine.cli.container_clone", "Clone an existing container"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine.cli.parser import Context, HullParser, parse
 
 DESCRIPTION = "Display the configuration of a container"
+REMOTE = True  # runs against a remote service too (engine/remote)
 EXAMPLES = ("hull container inspect myCtr", "hull container inspect -l --format '{{.Id}} {{.Config.Labels}}'")
 
 
@@ -20,7 +21,7 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     args = parse(ctx, prog, argv, build, DESCRIPTION, EXAMPLES, usage=f"{prog} [options] CONTAINER [CONTAINER...]")
     from engine.cli.ctr_common import targets
     from engine.cli.image_inspect import print_documents
-    from engine.services import container_inspect as svc
+    svc = ctx.service("container_inspect")
 
     cfg = ctx.config()
     names = targets(cfg, args.names, latest=args.latest)

@@ -14,6 +14,7 @@ import sys
 from engine.cli.parser import Context, HullParser, add_global_flags
 
 DESCRIPTION = "Run a command in a new container"
+REMOTE = True  # runs against a remote service too (engine/remote)
 EXAMPLES = ("hull run imageID ls -alF /etc", "hull run --network=host imageID dnf -y install java",
             "hull run --volume /var/hostdir:/var/ctrdir -i -t fedora /bin/bash")
 
@@ -63,10 +64,11 @@ def prespawn_monitor(cfg, remover: bool = False) -> None:
 
 
 def main(prog: str, argv: list[str], ctx: Context) -> int:
-    opts = parse_options(prog, argv, ctx, run=True, on_parsed=lambda ns: prespawn_monitor(
+    opts = parse_options(prog, argv, ctx, run=True, on_parsed=lambda ns: ctx.remote or prespawn_monitor(
         ctx.config(), remover=bool(getattr(ns, "rm", False)) and not getattr(ns, "detach", False)))
     from engine.errors import HullError, InvalidArgument
-    from engine.services import containers as svc
+
+    svc = ctx.service("containers")
 
     if opts.detach and opts.attach:
         raise InvalidArgument("-d and -a cannot be used together")
@@ -83,6 +85,10 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     from engine.cli.terminal import attach, attach_streams
 
     stdin, stdout, stderr = attach_streams(opts.attach, opts.interactive)
+    if ctx.remote:  # attach + wait over the API, then start (engine/remote/services/containers.py)
+        code = svc.run_attached(cfg, container, stdin=stdin, stdout=stdout, stderr=stderr, tty=opts.tty,
+                                rm=opts.rm, detach_keys=opts.detach_keys)
+        return code if code >= 0 else 125
     result = attach(cfg, container.id, tty=opts.tty, stdin=stdin, stdout=stdout, stderr=stderr,
                     detach_keys=opts.detach_keys, sig_proxy=opts.sig_proxy,
                     socket_path=svc.attach_path(cfg, container.id))

@@ -71,8 +71,9 @@ def targets(cfg: "Any", names: "list[str]", *, all_: bool = False, latest: bool 
             raise InvalidArgument("--all and --latest cannot be used together")
         raise InvalidArgument("--all, --latest, and containers cannot be used together")
     if all_ or latest:
-        from engine.services import container_list as svc
+        from engine.cli.parser import service_module
 
+        svc = service_module(cfg, "container_list")
         found = svc.list_containers(cfg, svc.ListOptions(all=not running_only, latest=latest))
         if latest and not found:
             raise InvalidArgument("no containers to act on: no such container")

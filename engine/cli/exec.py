@@ -9,6 +9,7 @@ from __future__ import annotations
 from engine.cli.parser import Context, HullParser, add_global_flags
 
 DESCRIPTION = "Run a process in a running container"
+REMOTE = True  # runs against a remote service too (engine/remote)
 EXAMPLES = ("hull exec -it ctrID ls", "hull exec -it -w /tmp myCtr pwd", "hull exec --user root ctrID ls")
 
 
@@ -55,7 +56,7 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     if not command:
         raise InvalidArgument("must provide a non-empty command to start an exec session")
     from engine.cli.terminal import RawMode, parse_detach_keys
-    from engine.services import container_io as io
+    io = ctx.service("container_io")
     from engine.spec import parse
 
     if ns.detach_keys is not None:

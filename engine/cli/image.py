@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from engine.cli.parser import Context, run_group
 
+# The verbs that run against a remote service too (engine/remote).
+REMOTE = ("inspect", "list", "ls", "pull")
+
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "build": ("engine.cli.build", "Build an image using instructions from Containerfiles"),
     "exists": ("engine.cli.image_exists", "Check if an image exists in local storage"),

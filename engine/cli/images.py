@@ -23,6 +23,7 @@ EXAMPLES = (
 )
 SORT_KEYS = ("created", "id", "repository", "size", "tag")
 HEADERS = {"ID": "IMAGE ID", "ReadOnly": "R/O", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT"}
+REMOTE = True  # runs against a remote service too (engine/remote)
 
 
 def build(p: HullParser) -> None:
@@ -43,7 +44,7 @@ def build(p: HullParser) -> None:
 def main(prog: str, argv: list[str], ctx: Context) -> int:
     args = parse(ctx, prog, argv, build, DESCRIPTION, EXAMPLES)
     from engine.errors import InvalidArgument
-    from engine.services import images as svc
+    svc = ctx.service("images")
 
     if args.sort not in SORT_KEYS:
         raise InvalidArgument(f'invalid option for --sort, options are: {", ".join(SORT_KEYS)}')

@@ -9,6 +9,7 @@ from engine.cli.output import Printer, format_spec
 from engine.cli.parser import Context, HullParser, parse
 
 DESCRIPTION = "Display hull system information"
+REMOTE = True  # runs against a remote service too (engine/remote)
 EXAMPLES = ("hull info", "hull info --format json", "hull info --format '{{.Store.GraphRoot}}'")
 
 
@@ -28,9 +29,7 @@ def go_fields(obj: Any) -> Any:
 
 def main(prog: str, argv: list[str], ctx: Context) -> int:
     args = parse(ctx, prog, argv, build, DESCRIPTION, EXAMPLES, usage=f"{prog} [options]")
-    from engine.services.system import info
-
-    doc = info(ctx.config())
+    doc = ctx.service("system").info(ctx.config())
     out = Printer()
     spec = format_spec(args.format)
     if spec is None:

@@ -10,6 +10,7 @@ from engine.cli.image_inspect import print_documents
 from engine.cli.parser import Context, HullParser, parse
 
 DESCRIPTION = "Display the configuration of object denoted by ID"
+REMOTE = True  # runs against a remote service too (engine/remote)
 EXAMPLES = ("hull inspect fedora", "hull inspect --type image fedora", "hull inspect --format '{{.Id}}' fedora",
             "hull inspect CtrID ImgID", "hull inspect --latest")
 TYPES = ("all", "container", "image", "volume")
@@ -31,6 +32,8 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
 
     if args.type not in TYPES:
         raise InvalidArgument(f'invalid type "{args.type}" is not supported (choose from: {", ".join(TYPES)})')
+    from engine.cli.parser import service_module
+
     cfg = ctx.config()
     names = list(args.names)
     if args.latest:
@@ -45,16 +48,15 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     if not names:
         raise InvalidArgument("requires at least 1 arg(s), only received 0")
     if args.type == "image":
-        from engine.services import images as svc
-
+        svc = service_module(cfg, "images")
         return print_documents(names, args.format, lambda n: svc.inspect(cfg, n), lambda n, e: str(e))
     if args.type == "container":
-        from engine.services import container_inspect as ctr
+        ctr = service_module(cfg, "container_inspect")
 
         return print_documents(names, args.format, lambda n: ctr.inspect(cfg, [n], size=args.size)[0],
                                lambda n, e: str(e))
     if args.type == "volume":
-        from engine.services import volumes as vol
+        vol = service_module(cfg, "volumes")
 
         return print_documents(names, args.format, lambda n: vol.inspect(cfg, [n])[0], lambda n, e: str(e))
     return print_documents(names, args.format, lambda n: inspect_any(cfg, n, args.size),
@@ -65,18 +67,14 @@ def inspect_any(cfg, name: str, size: bool = False) -> dict:
     """Container, then image, then volume; NotFound only when none has the name."""
     from engine.errors import NotFound
 
-    try:
-        from engine.services import container_inspect as ctr
-
-        return ctr.inspect(cfg, [name], size=size)[0]
-    except NotFound:
-        pass
-    from engine.services import images as img
+    from engine.cli.parser import service_module
 
     try:
-        return img.inspect(cfg, name)
+        return service_module(cfg, "container_inspect").inspect(cfg, [name], size=size)[0]
     except NotFound:
         pass
-    from engine.services import volumes as vol
-
-    return vol.inspect(cfg, [name])[0]
+    try:
+        return service_module(cfg, "images").inspect(cfg, name)
+    except NotFound:
+        pass
+    return service_module(cfg, "volumes").inspect(cfg, [name])[0]

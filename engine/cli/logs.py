@@ -12,6 +12,7 @@ import sys
 from engine.cli.parser import Context, HullParser, parse
 
 DESCRIPTION = "Fetch the logs of one or more containers"
+REMOTE = True  # runs against a remote service too (engine/remote)
 EXAMPLES = ("hull logs ctrID", "hull logs --names ctrID1 ctrID2", "hull logs --tail 2 mywebserver",
             "hull logs --follow=true --since 10m ctrID", "hull logs mywebserver mydbserver")
 
@@ -33,7 +34,7 @@ def build(p: HullParser) -> None:
 def main(prog: str, argv: list[str], ctx: Context) -> int:
     args = parse(ctx, prog, argv, build, DESCRIPTION, EXAMPLES, usage=f"{prog} [options] CONTAINER [CONTAINER...]")
     from engine.cli.ctr_common import parse_time_arg, targets
-    from engine.services import container_io as svc
+    svc = ctx.service("container_io")
 
     cfg = ctx.config()
     names = targets(cfg, args.containers, latest=args.latest)

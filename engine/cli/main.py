@@ -81,11 +81,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 _GLOBAL_HELP = """\
 Options:
+      --connection string         Connection to use for remote Hull service
+      --identity string           path to SSH identity file, (CONTAINER_SSHKEY)
       --log-level string          Log messages above specified level (trace, debug, info, warn, error, fatal, panic) (default "warn")
       --registries-conf string    Path to the registries.conf file
       --root string               Path to the root directory in which data, including images, is stored
       --runroot string            Path to the 'run directory' where all state information is stored
       --runtime string            Path to the OCI-compatible binary used to run containers (crun, runc; default: built-in)
+      --url string                URL to access Hull service (CONTAINER_HOST): unix://PATH, ssh://USER@HOST[:PORT]/PATH, tcp://HOST:PORT
+  -r, --remote                    Access remote Hull service
   -h, --help                      help for hull
   -v, --version                   version for hull
 """
@@ -110,6 +114,10 @@ def split_global(argv: Sequence[str], ctx: Context) -> list[str]:
         if flag in ("-v", "--version"):
             sys.stdout.write(f"hull version {VERSION}\n")
             raise SystemExit(0)
+        if flag in ("-r", "--remote"):  # a bool flag: --remote, --remote=false
+            ctx.remote_flag = value.lower() not in ("false", "0", "f") if eq else True
+            args.pop(0)
+            continue
         if flag not in GLOBAL_VALUE_FLAGS:
             raise InvalidArgument(f"unknown flag: {flag}")
         if not eq:
@@ -136,7 +144,23 @@ def run_command(table: dict[str, tuple[str, str]], prog: str, args: list[str], c
     if entry is None:
         raise InvalidArgument(f"unrecognized command `{prog} {name}`")
     module = importlib.import_module(entry[0])
+    _check_remote(ctx, module, f"{prog} {name}", rest)
     return int(module.main(f"{prog} {name}", rest, ctx) or 0)
+
+
+def _check_remote(ctx: Context, module: object, prog: str, rest: list[str]) -> None:
+    """Remote use (--url, --connection, CONTAINER_HOST): only commands whose module says
+    REMOTE = True (or lists the verbs that work remotely) run; the rest fail cleanly, here
+    or (a --url given after the command) when they ask ctx.config()."""
+    allowed = getattr(module, "REMOTE", None)
+    verb = rest[0] if rest else ""
+    if allowed is True or (allowed and (verb in allowed or verb in ("", "-h", "--help", "help"))):
+        ctx.remote_refused = None
+        return
+    ctx.remote_refused = f"`{prog} {verb}`" if allowed and verb else f"`{prog}`"
+    if ctx.remote:
+        raise InvalidArgument(f"{ctx.remote_refused} is not supported with a remote connection "
+                              "(--url, --connection, CONTAINER_HOST)")
 
 
 def _report(err: BaseException) -> None:

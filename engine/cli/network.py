@@ -21,6 +21,8 @@ VERBS = {
 }
 HEADERS = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "NetworkInterface": "NETWORK INTERFACE",
            "IPv6Enabled": "IPV6", "DNSEnabled": "DNS", "Created": "CREATED"}
+# The verbs that run against a remote service too (engine/remote).
+REMOTE = ("list", "ls")
 
 
 def main(prog: str, argv: list[str], ctx: Context) -> int:
@@ -165,9 +167,8 @@ def _ls(prog: str, argv: list[str], ctx: Context) -> int:
     args = parse(ctx, prog, argv, build, VERBS["ls"], ("hull network ls", "hull network ls --format json",
                  "hull network ls --filter name=foo --filter label=blue"), usage=f"{prog} [options]")
     from engine.cli.output import Printer, format_spec, parse_filters
-    from engine.services import networks as svc
-    from engine.services.common import open_store
 
+    svc = ctx.service("networks")
     cfg = ctx.config()
     nets = svc.list_networks(cfg, parse_filters(args.filter))
     out = Printer()
@@ -176,7 +177,11 @@ def _ls(prog: str, argv: list[str], ctx: Context) -> int:
         return 0
     spec = format_spec(args.format, HEADERS)
     if spec is not None and spec.kind == "json":
-        store = open_store(cfg)
+        store = None
+        if not ctx.remote:
+            from engine.services.common import open_store
+
+            store = open_store(cfg)
         out.json([svc.inspect_doc(store, n, with_containers=False) for n in nets])
         return 0
     rows = [template_row(svc.inspect_doc(None, n, with_containers=False), args.no_trunc) for n in nets]

@@ -16,7 +16,10 @@ if TYPE_CHECKING:
 
 from engine.errors import InvalidArgument
 
-GLOBAL_VALUE_FLAGS = ("--root", "--runroot", "--log-level", "--registries-conf", "--runtime")
+GLOBAL_VALUE_FLAGS = ("--root", "--runroot", "--log-level", "--registries-conf", "--runtime",
+                      "--url", "--connection", "--identity")
+# Environment that makes an invocation remote (engine/remote/destination.py decides where to).
+_REMOTE_ENV = ("CONTAINER_HOST", "CONTAINER_CONNECTION")
 LOG_LEVELS = ("trace", "debug", "info", "warn", "warning", "error", "fatal", "panic")
 
 
@@ -29,7 +32,13 @@ class Context:
         self.log_level = "warn"
         self.registries_conf: str | None = None
         self.runtime: str | None = None  # --runtime: builtin (default), crun, runc or a path
+        self.url: str | None = None  # --url / --connection / --identity / -r: remote use (engine/remote)
+        self.connection: str | None = None
+        self.identity: str | None = None
+        self.remote_flag = False
         self._config: Any = None
+        self._destination: Any = False  # False: not resolved yet
+        self.remote_refused: str | None = None  # set by main.run_command for commands without REMOTE
 
     def set_global(self, flag: str, value: str) -> None:
         if flag == "--log-level":
@@ -40,6 +49,8 @@ class Context:
             raise InvalidArgument(f"{flag} must not be empty")
         else:
             setattr(self, flag[2:].replace("-", "_"), value)
+            if flag in ("--url", "--connection", "--identity"):
+                self._destination = False
 
     def apply(self, ns: argparse.Namespace) -> None:
         """Global flags given after the command name."""
@@ -53,7 +64,36 @@ class Context:
     def debug(self) -> bool:
         return self.log_level in ("debug", "trace")
 
-    def config(self):  # -> engine.config.EngineConfig
+    def destination(self) -> Any:
+        """Where a remote invocation goes, or None (local).  The local path reads two
+        environment variables and imports nothing."""
+        if self._destination is False:
+            if self.url is None and self.connection is None and not self.remote_flag and \
+                    not any(os.environ.get(k) for k in _REMOTE_ENV):
+                self._destination = None
+            else:
+                from engine.remote.destination import resolve
+
+                self._destination = resolve(self.url, self.connection, self.remote_flag, self.identity)
+        return self._destination
+
+    @property
+    def remote(self) -> bool:
+        return self.destination() is not None
+
+    def service(self, name: str) -> Any:
+        """The services facade: engine.services.NAME, or its remote twin."""
+        return service_module(self.remote, name)
+
+    def config(self):  # -> engine.config.EngineConfig, or engine.remote.client.Client when remote
+        if self._config is None and self.remote:
+            from engine.remote.client import Client
+
+            if self.remote_refused:
+                raise InvalidArgument(f"{self.remote_refused} is not supported with a remote connection "
+                                      "(--url, --connection, CONTAINER_HOST)")
+
+            self._config = Client(self.destination())
         if self._config is None:
             from pathlib import Path
 
@@ -68,6 +108,15 @@ class Context:
                 kwargs["registries_conf"] = Path(self.registries_conf)
             self._config = EngineConfig(**kwargs)
         return self._config
+
+
+def service_module(remote: Any, name: str) -> Any:
+    """engine.services.NAME, or engine.remote.services.NAME when `remote` is true (a bool,
+    or the Client that ctx.config() gave a remote invocation)."""
+    import importlib
+
+    is_remote = remote if isinstance(remote, bool) else bool(getattr(remote, "remote", False))
+    return importlib.import_module(("engine.remote.services." if is_remote else "engine.services.") + name)
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):

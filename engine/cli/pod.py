@@ -29,6 +29,8 @@ VERBS = {
     "unpause": "Unpause one or more pods",
 }
 ALIASES = {"ls": "ps", "list": "ps", "remove": "rm"}
+# The verbs that run against a remote service too (engine/remote).
+REMOTE = ("list", "ls", "ps")
 
 
 def main(prog: str, argv: list[str], ctx: Context) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 from engine.cli.parser import Context, HullParser, parse
 
 DESCRIPTION = "List pods"
+REMOTE = True  # runs against a remote service too (engine/remote)
 EXAMPLES = ("hull pod ps", "hull pod ps --ctr-names --ctr-status", "hull pod ps --filter name=foo",
             "hull pod ps --format \"{{.ID}} {{.Name}}\"")
 HEADERS = {"ID": "POD ID", "Id": "POD ID", "Name": "NAME", "Status": "STATUS", "Created": "CREATED",
@@ -40,7 +41,7 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     args = parse(ctx, prog, argv, build, DESCRIPTION, EXAMPLES, usage=f"{prog} [options]")
     from engine.cli.output import Printer, format_spec, parse_filters
     from engine.errors import InvalidArgument
-    from engine.services import pod_inspect as svc
+    svc = ctx.service("pod_inspect")
 
     if args.sort not in SORT_KEYS:
         raise InvalidArgument(f"invalid option for --sort, options are: {', '.join(SORT_KEYS)}")

@@ -30,6 +30,8 @@ COLUMNS = [("ID", "CONTAINER ID"), ("Image", "IMAGE"), ("Command", "COMMAND"), (
            ("Status", "STATUS"), ("Ports", "PORTS"), ("Names", "NAMES")]
 SORT_KEYS = ("command", "created", "id", "image", "names", "runningfor", "size", "status")
 
+REMOTE = True  # runs against a remote service too (engine/remote)
+
 
 def build(p: HullParser) -> None:
     p.add_bool("-a", "--all", help="Show all the containers, default is only running containers")
@@ -55,7 +57,7 @@ def build(p: HullParser) -> None:
 def main(prog: str, argv: list[str], ctx: Context) -> int:
     args = parse(ctx, prog, argv, build, DESCRIPTION, EXAMPLES, usage=f"{prog} [options]")
     from engine.errors import InvalidArgument
-    from engine.services import container_list as svc
+    svc = ctx.service("container_list")
 
     if args.sort not in SORT_KEYS:
         raise InvalidArgument(f'invalid option for --sort, options are: {", ".join(SORT_KEYS)}')
@@ -118,6 +120,8 @@ def _pods(ctx: Context, found: "Any") -> dict:
     """{pod id: (name, infra id)} when some container is in a pod (else no DB read)."""
     if not any(c.pod for c in found):
         return {}
+    if ctx.remote:
+        return {p.id: (p.name, p.infra_id) for p in ctx.service("pod_inspect").list_pods(ctx.config())}
     from engine.services.common import open_store
 
     return {p.id: (p.name, p.infra_id) for p in open_store(ctx.config()).pods.list()}

@@ -8,6 +8,7 @@ from engine.cli.parser import Context, HullParser, parse
 from engine.cli.registry_flags import add_registry_flags, creds_with_prompt
 
 DESCRIPTION = "Pull an image from a registry"
+REMOTE = True  # runs against a remote service too (engine/remote)
 EXAMPLES = ("hull pull imageName", "hull pull fedora:latest", "hull pull --tls-verify=false localhost:5000/busybox")
 
 
@@ -26,7 +27,7 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     args = parse(ctx, prog, argv, build, DESCRIPTION, EXAMPLES, usage=f"{prog} [options] IMAGE [IMAGE...]")
     from engine.cli.progress import make_progress
     from engine.errors import InvalidArgument
-    from engine.services import images as svc
+    svc = ctx.service("images")
 
     if args.all_tags:
         raise InvalidArgument("--all-tags is not supported yet")

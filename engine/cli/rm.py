@@ -11,6 +11,7 @@ import sys
 from engine.cli.parser import Context, HullParser, parse
 
 DESCRIPTION = "Remove one or more containers"
+REMOTE = True  # runs against a remote service too (engine/remote)
 EXAMPLES = ("hull rm imageID", "hull rm mywebserver myflaskserver 860a4b23", "hull rm --force --all",
             "hull rm -f c684f0d469f2")
 
@@ -32,7 +33,7 @@ def build(p: HullParser) -> None:
 def main(prog: str, argv: list[str], ctx: Context) -> int:
     args = parse(ctx, prog, argv, build, DESCRIPTION, EXAMPLES, usage=f"{prog} [options] CONTAINER [CONTAINER...]")
     from engine.cli.ctr_common import targets
-    from engine.services import containers as svc
+    svc = ctx.service("containers")
 
     cfg = ctx.config()
     names: list[str] = []

@@ -6,6 +6,7 @@ from engine.cli.ctr_common import for_each, targets
 from engine.cli.parser import Context, HullParser, parse
 
 DESCRIPTION = "Start one or more containers"
+REMOTE = True  # runs against a remote service too (engine/remote)
 EXAMPLES = ("hull start 860a4b231279 5421ab43b45", "hull start --interactive --attach imageID", "hull start --all")
 
 
@@ -27,10 +28,10 @@ def build(p: HullParser) -> None:
 def main(prog: str, argv: list[str], ctx: Context) -> int:
     args = parse(ctx, prog, argv, build, DESCRIPTION, EXAMPLES, usage=f"{prog} [options] CONTAINER [CONTAINER...]")
     from engine.errors import InvalidArgument
-    from engine.services import containers as svc
+    svc = ctx.service("containers")
 
     cfg = ctx.config()
-    if len(args.names) == 1 and not args.all:
+    if len(args.names) == 1 and not args.all and not ctx.remote:
         from engine.cli.container_run import prespawn_monitor
 
         prespawn_monitor(cfg)  # it starts while we look the container up and mount it
@@ -44,8 +45,7 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
         names = targets(cfg, [], all_=True)
         if args.filter:
             from engine.cli.output import parse_filters
-            from engine.services import container_list
-
+            container_list = ctx.service("container_list")
             found = container_list.list_containers(cfg, container_list.ListOptions(
                 all=True, filters=parse_filters(args.filter)))
             names = [c.id for c in found]

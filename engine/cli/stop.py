@@ -6,6 +6,7 @@ from engine.cli.ctr_common import for_each, targets
 from engine.cli.parser import Context, HullParser, parse
 
 DESCRIPTION = "Stop one or more containers"
+REMOTE = True  # runs against a remote service too (engine/remote)
 EXAMPLES = ("hull stop ctrID", "hull stop --time 2 mywebserver 6e534f14da9d", "hull stop --all")
 
 
@@ -22,7 +23,7 @@ def build(p: HullParser) -> None:
 
 def main(prog: str, argv: list[str], ctx: Context) -> int:
     args = parse(ctx, prog, argv, build, DESCRIPTION, EXAMPLES, usage=f"{prog} [options] CONTAINER [CONTAINER...]")
-    from engine.services import containers as svc
+    svc = ctx.service("containers")
 
     cfg = ctx.config()
     names = targets(cfg, args.names, all_=args.all, latest=args.latest, cidfiles=args.cidfile,

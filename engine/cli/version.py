@@ -6,6 +6,7 @@ from engine.cli.output import Printer, format_spec
 from engine.cli.parser import Context, HullParser, parse
 
 DESCRIPTION = "Display the hull version information"
+REMOTE = True  # runs against a remote service too (engine/remote)
 EXAMPLES = ("hull version", "hull version --format json", "hull version --format '{{.Client.Version}}'")
 
 
@@ -18,6 +19,8 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     from engine.services.system import version
 
     doc = version()
+    if ctx.remote:  # podman --remote: the client's block and the service's
+        doc["Server"] = ctx.service("system").server_version(ctx.config())
     out = Printer()
     spec = format_spec(args.format)
     if spec is not None:
@@ -35,4 +38,15 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
         f"Built:          {c['BuiltTime']}",
         f"OS/Arch:        {c['OsArch']}",
     ])
+    if "Server" in doc:
+        srv = doc["Server"]
+        out.lines([
+            "",
+            "Server:         Hull Engine",
+            f"Version:        {srv['Version']}",
+            f"API Version:    {srv['APIVersion']}",
+            f"Python Version: {srv['GoVersion'].removeprefix('python')}",
+            f"Built:          {srv['BuiltTime']}",
+            f"OS/Arch:        {srv['OsArch']}",
+        ])
     return 0

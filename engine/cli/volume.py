@@ -17,6 +17,8 @@ VERBS = {
     "remove": "Remove one or more volumes",
 }
 HEADERS = {"Name": "VOLUME NAME", "CreatedAt": "CREATED AT"}
+# The verbs that run against a remote service too (engine/remote).
+REMOTE = ("create", "exists", "inspect", "list", "ls", "remove", "rm")
 
 
 def main(prog: str, argv: list[str], ctx: Context) -> int:
@@ -52,7 +54,7 @@ def _create(prog: str, argv: list[str], ctx: Context) -> int:
     args = parse(ctx, prog, argv, build, VERBS["create"], ("hull volume create myvol",
                  "hull volume create --label foo=bar myvol", "hull volume create -o type=tmpfs -o device=tmpfs myvol"),
                  usage=f"{prog} [options] [NAME]")
-    from engine.services import volumes as svc
+    svc = ctx.service("volumes")
     from engine.spec.parse import parse_key_values
 
     opts = svc.CreateOptions(name=args.name or None, driver=args.driver,
@@ -67,7 +69,7 @@ def _exists(prog: str, argv: list[str], ctx: Context) -> int:
         p.add_argument("name", metavar="VOLUME")
 
     args = parse(ctx, prog, argv, build, VERBS["exists"], ("hull volume exists myvol",), usage=f"{prog} VOLUME")
-    from engine.services import volumes as svc
+    svc = ctx.service("volumes")
 
     return 0 if svc.exists(ctx.config(), args.name) else 1
 
@@ -84,7 +86,7 @@ def _inspect(prog: str, argv: list[str], ctx: Context) -> int:
                  usage=f"{prog} [options] VOLUME [VOLUME...]")
     from engine.cli.image_inspect import print_documents
     from engine.errors import InvalidArgument
-    from engine.services import volumes as svc
+    svc = ctx.service("volumes")
 
     cfg = ctx.config()
     names = list(args.names)
@@ -113,7 +115,7 @@ def _ls(prog: str, argv: list[str], ctx: Context) -> int:
     args = parse(ctx, prog, argv, build, VERBS["ls"], ("hull volume ls", "hull volume ls --format json",
                  "hull volume ls --filter name=foo,label=blue"), usage=f"{prog} [options]")
     from engine.cli.output import Printer, format_spec, parse_filters
-    from engine.services import volumes as svc
+    svc = ctx.service("volumes")
 
     volumes = svc.list_volumes(ctx.config(), parse_filters(args.filter))
     out = Printer()
@@ -143,7 +145,7 @@ def _rm(prog: str, argv: list[str], ctx: Context) -> int:
     args = parse(ctx, prog, argv, build, VERBS["rm"], ("hull volume rm myvol1 myvol2", "hull volume rm --all",
                  "hull volume rm --force myvol"), usage=f"{prog} [options] VOLUME [VOLUME...]")
     from engine.errors import InvalidArgument
-    from engine.services import volumes as svc
+    svc = ctx.service("volumes")
 
     if args.all == bool(args.names):
         raise InvalidArgument("choose either one or more volumes or all")
@@ -165,7 +167,7 @@ def _prune(prog: str, argv: list[str], ctx: Context) -> int:
     args = parse(ctx, prog, argv, build, VERBS["prune"], ("hull volume prune",), usage=f"{prog} [options]")
     from engine.cli.image_prune import confirm
     from engine.cli.output import parse_filters
-    from engine.services import volumes as svc
+    svc = ctx.service("volumes")
 
     filters = parse_filters(args.filter)
     if not args.force and not confirm("WARNING! This will remove all volumes not used by at least one container. "
