@@ -87,16 +87,9 @@ def listen(uri: str) -> Listener:
 def _listen_unix(path: Path) -> Listener:
     if not path.is_absolute():
         raise InvalidArgument(f"socket path {path} must be absolute")
-    parent = path.parent
-    try:
-        parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        st = parent.lstat()
-    except OSError as exc:
-        raise StorageError(f"cannot create {parent}: {exc.strerror}") from None
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
-        raise StorageError(f"{parent} is not a directory owned by uid {os.geteuid()}")
-    if st.st_mode & 0o077:
-        os.chmod(parent, 0o700)
+    from engine.config import ensure_private_dir
+
+    ensure_private_dir(path.parent)
     try:
         if stat.S_ISSOCK(path.lstat().st_mode):
             _refuse_if_live(path)
