@@ -73,6 +73,10 @@ def events(request: Request) -> None:
     follow = request.flag("stream", True) if request.libpod else True
     if until is not None and until <= now:
         follow = False
+    if since is None and until is None and not request.libpod:
+        # dockerd streams only new events when no `since` is given; docker-compose's `logs`
+        # treats every replayed `start` as a live container and crashes on removed ones
+        since = now
     cfg = context.config()
     stream = request.stream()
     if follow:
