@@ -199,6 +199,10 @@ def _setup_netns(cfg: EngineConfig, store: Any, c: Any, mode: str, options: dict
         else:
             from engine.network import bridge  # type: ignore[attr-defined]
 
+            if not cfg.rootless:  # /run forgets leases at a reboot: ours must still be ours
+                from engine.network import leases
+
+                leases.ensure(store, c.id, store.networks.host_leases(c.id))
             doc.update(bridge.setup(cfg, store, c, path) or {})
             _save(cfg, c.id, doc)
             if ports:  # -p on a bridge: Hull's forwarder (portforward.py) on the host side

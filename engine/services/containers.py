@@ -534,6 +534,8 @@ def _destroy_locked(cfg: EngineConfig, store: Any, c: Container, volumes: bool) 
     _network_teardown(cfg, store, c)
     _delete_runtime_state(cfg, c)
     used = [name for name, _ in store.volumes.of_container(c.id)]
+    if not cfg.rootless:  # host-wide address leases (engine/network/leases.py)
+        store.networks.release_leases(c.id)
     store.containers.delete(c.id)
     for path in (store.containers.dir(c.id), store.containers.run_dir(c.id)):
         try:

@@ -261,53 +261,123 @@ class NetworkStore:
                aliases: list[str] | None = None, interface_name: str = "") -> Attachment:
         """Give `container_id` an address on the network (IPAM: the lowest free one, or the
         static `ip`, checked) and record it, all in one write transaction."""
+        bridge = self._leased_bridge(network_id)
+        if not bridge:
+            return self._attach(network_id, container_id, ip, mac, aliases, interface_name, "")
+        from engine.network import leases
+
+        with leases.host_lock(bridge):  # held until our row is committed
+            return self._attach(network_id, container_id, ip, mac, aliases, interface_name, bridge)
+
+    def _leased_bridge(self, network_id: str) -> str:
+        """The host bridge whose addresses are leased host-wide (root only: every store
+        shares the host's bridges; engine/network/leases.py); "" otherwise."""
+        if getattr(self.cfg, "rootless", True):
+            return ""
+        rows = self.db.query("SELECT driver, network_interface FROM networks WHERE id = ?", (network_id,))
+        return rows[0][1] if rows and rows[0][0] == "bridge" else ""
+
+    def _attach(self, network_id: str, container_id: str, ip: str, mac: str, aliases: list[str] | None,
+                interface_name: str, bridge: str) -> Attachment:
+        leased = ""
+        try:
+            with self.db.transaction() as conn:
+                leased = self._attach_in(conn, network_id, container_id, ip, mac, aliases, interface_name, bridge)
+        except BaseException:
+            if leased:  # the row never made it: neither does the lease
+                from engine.network import leases
+
+                leases.release(bridge, leased, self.db.path, container_id)
+            raise
+        return self.attachment(network_id, container_id)
+
+    def _attach_in(self, conn: sqlite3.Connection, network_id: str, container_id: str, ip: str, mac: str,
+                   aliases: list[str] | None, interface_name: str, bridge: str) -> str:
         from engine.network import ipam
 
-        with self.db.transaction() as conn:
-            row = conn.execute("SELECT * FROM networks WHERE id = ?", (network_id,)).fetchone()
-            if row is None:
-                raise not_found(network_id)
-            net = _network(row)
-            if conn.execute("SELECT 1 FROM network_attachments WHERE network_id = ? AND container_id = ?",
-                            (network_id, container_id)).fetchone():
-                raise Conflict(f"container {container_id} is already connected to network {net.name}: "
-                               "network is already connected")
-            holders = {r[0]: r[1] for r in conn.execute(
-                "SELECT ip, container_id FROM network_attachments WHERE network_id = ?", (network_id,))}
-            if ip:
-                address, _ = ipam.check_static(ip, net.subnets, holders, net.name)
-            else:
-                address, _ = ipam.pick_address(net.subnets, set(holders), net.name)
-            mine = conn.execute("SELECT interface_name, seq FROM network_attachments WHERE container_id = ?",
-                                (container_id,)).fetchall()
-            names = {r[0] for r in mine}
-            if interface_name and interface_name in names:
-                raise Conflict(f"interface name {interface_name} is already used by another network "
-                               "of the container")
-            if not interface_name:
-                n = 0
-                while f"eth{n}" in names:
-                    n += 1
-                interface_name = f"eth{n}"
-            seq = max((r[1] for r in mine), default=-1) + 1
-            conn.execute(
-                "INSERT INTO network_attachments (network_id, container_id, ip, mac, aliases, interface_name, seq) "
-                "VALUES (?,?,?,?,?,?,?)",
-                (network_id, container_id, address, ipam.parse_mac(mac) if mac else ipam.random_mac(),
-                 json.dumps(list(aliases or [])), interface_name, seq))
-        return self.attachment(network_id, container_id)
+        row = conn.execute("SELECT * FROM networks WHERE id = ?", (network_id,)).fetchone()
+        if row is None:
+            raise not_found(network_id)
+        net = _network(row)
+        if conn.execute("SELECT 1 FROM network_attachments WHERE network_id = ? AND container_id = ?",
+                        (network_id, container_id)).fetchone():
+            raise Conflict(f"container {container_id} is already connected to network {net.name}: "
+                           "network is already connected")
+        holders = {r[0]: r[1] for r in conn.execute(
+            "SELECT ip, container_id FROM network_attachments WHERE network_id = ?", (network_id,))}
+        if bridge:  # other stores' containers on the same host bridge
+            from engine.network import leases
+
+            holders = {**leases.foreign(bridge, self.db.path), **holders}
+        if ip:
+            address, _ = ipam.check_static(ip, net.subnets, holders, net.name)
+        else:
+            address, _ = ipam.pick_address(net.subnets, set(holders), net.name)
+        mine = conn.execute("SELECT interface_name, seq FROM network_attachments WHERE container_id = ?",
+                            (container_id,)).fetchall()
+        names = {r[0] for r in mine}
+        if interface_name and interface_name in names:
+            raise Conflict(f"interface name {interface_name} is already used by another network "
+                           "of the container")
+        if not interface_name:
+            n = 0
+            while f"eth{n}" in names:
+                n += 1
+            interface_name = f"eth{n}"
+        seq = max((r[1] for r in mine), default=-1) + 1
+        conn.execute(
+            "INSERT INTO network_attachments (network_id, container_id, ip, mac, aliases, interface_name, seq) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (network_id, container_id, address, ipam.parse_mac(mac) if mac else ipam.random_mac(),
+             json.dumps(list(aliases or [])), interface_name, seq))
+        if bridge:
+            from engine.network import leases
+
+            holder = leases.acquire(bridge, address, self.db.path, self.cfg.root, container_id)
+            if holder:  # cannot happen under the host lock unless a lease is unreadable
+                raise Conflict(f"IPAM error: requested ip address {address} is already allocated to "
+                               f"container ID {holder}")
+        return address
 
     def detach(self, network_id: str, container_id: str) -> bool:
         """Drop the attachment (the address becomes free); False if there was none."""
+        leased = self.host_leases(container_id, network_id)
         with self.db.transaction() as conn:
             cur = conn.execute("DELETE FROM network_attachments WHERE network_id = ? AND container_id = ?",
                                (network_id, container_id))
-            return cur.rowcount > 0
+        self._release(container_id, leased)
+        return cur.rowcount > 0
 
     def detach_all(self, container_id: str) -> int:
+        leased = self.host_leases(container_id)
         with self.db.transaction() as conn:
-            return conn.execute("DELETE FROM network_attachments WHERE container_id = ?",
-                                (container_id,)).rowcount
+            n = conn.execute("DELETE FROM network_attachments WHERE container_id = ?", (container_id,)).rowcount
+        self._release(container_id, leased)
+        return n
+
+    def host_leases(self, container_id: str, network_id: str = "") -> list[tuple[str, str]]:
+        """(bridge, ip) of the container's addresses on host bridges (root only: those are
+        leased host-wide, engine/network/leases.py)."""
+        if getattr(self.cfg, "rootless", True):
+            return []
+        sql = ("SELECT n.network_interface, a.ip FROM network_attachments a JOIN networks n ON n.id = a.network_id "
+               "WHERE a.container_id = ? AND n.driver = 'bridge'")
+        args: tuple = (container_id,)
+        if network_id:
+            sql, args = sql + " AND a.network_id = ?", (container_id, network_id)
+        return [(r[0], r[1]) for r in self.db.query(sql, args)]
+
+    def release_leases(self, container_id: str) -> None:
+        """Before the container row goes (its attachments cascade): its host-wide leases go."""
+        self._release(container_id, self.host_leases(container_id))
+
+    def _release(self, container_id: str, leased: list[tuple[str, str]]) -> None:
+        if not leased:
+            return
+        from engine.network import leases
+
+        for bridge, ip in leased:
+            leases.release(bridge, ip, self.db.path, container_id)
 
     def attachment(self, network_id: str, container_id: str) -> Attachment:
         rows = self.db.query(_ATTACH_SELECT + " WHERE a.network_id = ? AND a.container_id = ?",
