@@ -109,6 +109,8 @@ def play(prog: str, argv: list[str], ctx: Context) -> int:
         p.add_argument("--log-opt", action="append", default=[], metavar="strings", help="Logging driver options")
         p.add_argument("--network", "--net", dest="network", action="append", default=[], metavar="strings",
                        help="Connect pod to network(s) or network mode")
+        p.add_argument("--publish", action="append", default=[], metavar="strings",
+                       help="Publish a container's port, or a range of ports, to the host")
         p.add_bool("--replace", help="Delete and recreate pods defined in the YAML file")
         p.add_bool("--start", default=True, help="Start the pod after creating it (default true)")
         p.add_bool("-q", "--quiet", help="Suppress output information when pulling images")
@@ -120,7 +122,10 @@ def play(prog: str, argv: list[str], ctx: Context) -> int:
         return _down(ctx, data, args.file, force=False)
     from engine.services.kube_play import PlayOptions, play as play_service
 
-    opts = PlayOptions(build=args.build, start=args.start, replace=args.replace, network=list(args.network),
+    from engine.network.ports import parse_publish
+
+    publish = [m for text in args.publish for m in parse_publish(text)]
+    opts = PlayOptions(publish=publish, build=args.build, start=args.start, replace=args.replace, network=list(args.network),
                        configmaps=[_read_input(p) for p in args.configmap], configmap_names=list(args.configmap),
                        log_driver=args.log_driver or "", log_opts=_log_opts(args.log_opt),
                        context_dir=args.context_dir or os.getcwd(), source=args.file)

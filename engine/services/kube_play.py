@@ -39,6 +39,7 @@ class PlayOptions:
     log_opts: dict[str, str] = field(default_factory=dict)
     context_dir: str = ""
     source: str = ""
+    publish: list[Any] = field(default_factory=list)  # --publish: overrides hostPorts by containerPort
 
 
 @dataclass
@@ -269,6 +270,15 @@ def _check_host_path(vol: Any) -> None:
         raise InvalidArgument(f"hostPath {path} is not a {kind}")
 
 
+def _merge_publish(from_yaml: list[Any], given: list[Any]) -> list[Any]:
+    """Podman's --publish: a flag's mapping replaces the YAML's for the same container port
+    and protocol; the others are added."""
+    if not given:
+        return from_yaml
+    keys = {(m.container_port, m.protocol) for m in given}
+    return [m for m in from_yaml if (m.container_port, m.protocol) not in keys] + list(given)
+
+
 def _play_pod(cfg: EngineConfig, store: Any, name: str, meta: dict, spec: dict, volumes: dict[str, Any],
               vplans: list[VolumePlan],
               copts: list[Any], opts: PlayOptions, made: _Made, say: Callable[[str], None]) -> tuple[str, list[str]]:
@@ -283,7 +293,7 @@ def _play_pod(cfg: EngineConfig, store: Any, name: str, meta: dict, spec: dict, 
     if spec.get("hostNetwork"):
         popts.network = "host"
     else:
-        popts.publish = host_ports(spec)
+        popts.publish = _merge_publish(host_ports(spec), opts.publish)
     if opts.network:
         from engine.spec.parse import parse_network
 

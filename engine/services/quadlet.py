@@ -5,8 +5,8 @@ The source file's groups are kept ([Unit], [Service], [Install] pass through; th
 Quadlet group is renamed X-<Group> so systemd ignores it) and Quadlet's own lines
 are added.  Keys are Podman 5's for the flags Hull has; an unknown key is refused with
 Podman's message and the file is skipped.  Differences from Podman (docs/systemd.md):
-no --cgroups=split (Hull has no --cgroups), hull by absolute path, `.kube` refused until
-`hull kube play` exists.
+no --cgroups=split (Hull has no --cgroups), hull by absolute path, `.kube` units are
+Type=oneshot + RemainAfterExit (Hull's `kube play` has no service container to wait on).
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ NETWORK_KEYS = ("NetworkName", "Driver", "Label", "Subnet", "Gateway", "IPRange"
                 "DNS", "DisableDNS", "Options", "PodmanArgs", "GlobalArgs", "ServiceName")
 IMAGE_KEYS = ("Image", "ImageTag", "AllTags", "Arch", "AuthFile", "CertDir", "Creds", "TLSVerify",
               "OS", "Variant", "PodmanArgs", "GlobalArgs", "ServiceName")
+KUBE_KEYS = ("Yaml", "ConfigMap", "LogDriver", "LogOpt", "Network", "PublishPort", "KubeDownForce",
+             "SetWorkingDirectory", "PodmanArgs", "GlobalArgs", "ServiceName")
 BUILD_KEYS = ("ImageTag", "File", "SetWorkingDirectory", "Label", "Annotation", "Environment", "Pull",
               "Target", "Secret", "Network", "Volume", "AuthFile", "PodmanArgs", "GlobalArgs", "ServiceName")
 _GROUPS = {".container": "Container", ".pod": "Pod", ".volume": "Volume", ".network": "Network",
@@ -432,8 +434,52 @@ def convert_build(src: Source, by_name: dict[str, Source]) -> UnitFile:
     return out
 
 
+def _abs(src: Source, path: str) -> str:
+    """Relative Yaml=/ConfigMap= paths are relative to the unit file (as Podman's quadlet)."""
+    return path if os.path.isabs(path) or path.startswith("%") else os.path.join(os.path.dirname(src.path), path)
+
+
 def convert_kube(src: Source, by_name: dict[str, Source]) -> UnitFile:
-    raise QuadletError(".kube files need `hull kube play`, which Hull does not have yet")
+    """`hull kube play --replace FILE` as a oneshot that stays active; `kube down` on stop.
+    Podman runs `kube play --service-container=true` (Type=notify on its service
+    container); Hull's play returns once the pods run, so RemainAfterExit keeps the unit up."""
+    g, u = "Kube", src.unit
+    _check_keys(src, g, KUBE_KEYS)
+    yaml_path = u.last(g, "Yaml")
+    if not yaml_path:
+        raise QuadletError("no Yaml key specified")
+    yaml_path = _abs(src, yaml_path)
+    out = _base_unit(src, g)
+    out.add("Unit", "Wants", "network-online.target")
+    out.add("Unit", "After", "network-online.target")
+    hull = _hull(src, g)
+    play = ["kube", "play", "--replace"]
+    if u.last(g, "LogDriver"):
+        play += ["--log-driver", u.last(g, "LogDriver")]
+    for value in u.values(g, "LogOpt"):
+        play += ["--log-opt", value]
+    for value in u.values(g, "Network"):
+        play += ["--network", _resource(value, by_name, out, "network")]
+    for value in u.values(g, "ConfigMap"):
+        play += ["--configmap", _abs(src, value)]
+    for value in u.values(g, "PublishPort"):
+        play += ["--publish", value]
+    for value in u.values(g, "PodmanArgs"):
+        play += split_words(value)
+    down = ["kube", "down", *(["--force"] if _bool(u.last(g, "KubeDownForce")) else []), yaml_path]
+    existing = {e.key for e in out.entries("Service")}
+    for key, value in [("Environment", "PODMAN_SYSTEMD_UNIT=%n"), ("Type", "oneshot"),
+                       ("RemainAfterExit", "yes"), ("SyslogIdentifier", "%N"),
+                       ("ExecStart", _exec(hull + play + [yaml_path])),
+                       ("ExecStopPost", _exec(hull + down))]:
+        if key in ("Type", "RemainAfterExit", "SyslogIdentifier") and key in existing:
+            continue
+        out.add("Service", key, value)
+    workdir = u.last(g, "SetWorkingDirectory")
+    if workdir:  # kube play --build reads the context from the working directory
+        out.add("Service", "WorkingDirectory", os.path.dirname(yaml_path) if workdir == "yaml"
+                else os.path.dirname(src.path) if workdir == "unit" else workdir)
+    return out
 
 
 CONVERTERS = {".container": convert_container, ".pod": convert_pod, ".volume": convert_volume,

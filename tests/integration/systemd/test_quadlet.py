@@ -73,7 +73,8 @@ def test_generator_refuses_bad_files(hull):
     src = h.workdir / "bad"
     _write(src, {"unknown.container": "[Container]\nImage=busybox\nFoo=bar\n",
                  "noimage.container": "[Container]\nExec=true\n",
-                 "k.kube": "[Kube]\nYaml=x.yaml\n",
+                 "k.kube": "[Kube]\nConfigMap=cm.yaml\n",
+                 "u.kube": "[Kube]\nYaml=x.yaml\nUserNS=auto\n",
                  "good.volume": "[Volume]\n"})
     out = h.workdir / "gen"
     proc = _generate(h, src, out)
@@ -81,12 +82,62 @@ def test_generator_refuses_bad_files(hull):
     assert f"converting \"unknown.container\": unsupported key 'Foo' in group 'Container' in {src}/unknown.container" \
         in proc.stderr
     assert 'converting "noimage.container": no Image or Rootfs key specified' in proc.stderr
-    assert 'converting "k.kube":' in proc.stderr
+    assert 'converting "k.kube": no Yaml key specified' in proc.stderr
+    assert f"converting \"u.kube\": unsupported key 'UserNS' in group 'Kube' in {src}/u.kube" in proc.stderr
     assert sorted(p.name for p in out.iterdir()) == ["good-volume.service"]  # the rest still converted
     bad_syntax = h.workdir / "syntax"
     _write(bad_syntax, {"x.container": "Image=busybox\n"})
     proc = _generate(h, bad_syntax, h.workdir / "gen2")
     assert proc.returncode == 1 and "x.container:1: expected key=value in a [group]" in proc.stderr
+
+
+KUBE_YAML = """apiVersion: v1
+kind: Pod
+metadata:
+  name: kq
+spec:
+  containers:
+  - name: web
+    image: localhost/busybox:latest
+    command: ["sh", "-c", "echo $GREETING > /tmp/g; exec sleep 1000"]
+    env:
+    - name: GREETING
+      valueFrom:
+        configMapKeyRef: {name: cm, key: greeting}
+    ports:
+    - containerPort: 80
+      hostPort: 18093
+"""
+KUBE_CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  greeting: hello-from-cm\n"
+
+
+def test_kube_unit(hull_any, busybox_image):
+    """A .kube file: golden unit (kube play --replace with the keys' flags, kube down on
+    stop), systemd-analyze verify, and run as systemd would: the pod runs with the
+    ConfigMap's value and the PublishPort override; stopping removes it."""
+    h = hull_any
+    h.load(busybox_image)
+    d = h.workdir / "kq"
+    g = f"GlobalArgs=--root {h.root} --runroot {h.runroot}\n"
+    _write(d, {"kq.yaml": KUBE_YAML, "cm.yaml": KUBE_CM,
+               "kq.kube": "[Unit]\nDescription=kube pod\n\n[Kube]\nYaml=kq.yaml\nConfigMap=cm.yaml\n"
+                          "PublishPort=18094:80\nLogDriver=k8s-file\nKubeDownForce=true\n" + g +
+                          "\n[Install]\nWantedBy=default.target\n"})
+    for path in [d, *d.rglob("*")]:
+        os.chown(path, h.user.uid, h.user.gid)
+    out = h.workdir / "kgen"
+    proc = _generate(h, d, out)
+    assert proc.returncode == 0, proc.stderr
+    text = (out / "kq.service").read_text()
+    check_golden("quadlet-kq.service", normalise(text, h).replace(str(d), "@SRC@"))
+    verify_units([out / "kq.service"])
+    unit = UnitRunner(h, "kq.service", text)
+    unit.start()
+    assert h("exec", "kq-web", "cat", "/tmp/g").ok().stdout.strip() == "hello-from-cm"
+    ports = h("ps", "-a", "--format", "{{.Ports}}").ok().stdout
+    assert "18094" in ports and "18093" not in ports, ports
+    unit.stop()
+    assert h("pod", "ps", "-q").ok().stdout.strip() == ""
 
 
 def test_generated_units_run(hull_any, busybox_image):
