@@ -6,10 +6,12 @@ container can redirect:
   fd whose start time we checked first (a recycled pid then fails with ESRCH
   instead of handing us the host's `/`); this view includes its volumes, as
   Podman's cp does by joining the mount namespace;
-- not running (cp), and always for export and diff: a detached overlay mount
-  (fsopen/fsmount, attached nowhere) of the container's upper dir over its
-  image's layers, read-only unless we write.  It lives as long as its fd: no
-  mount point, nothing left behind if we crash.
+- not running (cp), under the container's lock: its overlay where it is
+  mounted (created, or stopped with the mount kept), else - and always for
+  export and diff - a detached overlay mount (fsopen/fsmount, attached nowhere)
+  of the container's upper dir over its image's layers, read-only unless we
+  write.  It lives as long as its fd: no mount point, nothing left behind if
+  we crash.
 Every path inside is resolved with engine/archive/inroot.py.  Rootless callers
 run inside Hull's user namespace (entered first, before any thread).
 """
@@ -143,24 +145,67 @@ def image_view(store: Any, container: Any, *, with_upper: bool, writable: bool =
         os.close(fd)
 
 
+def _live_root(store: Any, container: Any) -> int | None:
+    """O_PATH fd of the running container's `/` (its init's /proc/PID/root), else None."""
+    with live_proc(store, container) as live:
+        if live is None:
+            return None
+        try:
+            return os.open("root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=live[1])
+        except OSError:
+            return None  # it ended just now: storage's view then
+
+
+def _mounted_rootfs(store: Any, container: Any) -> int | None:
+    """O_PATH fd of the container's overlay when it is mounted already (create mounts
+    it; a stopped container may keep it): a second overlay on the same upper dir is
+    undefined behaviour in overlayfs (files written through one go missing in the other)."""
+    from engine.runtime.overlay import is_mountpoint
+
+    target = store.containers.rootfs(container.id)
+    if not is_mountpoint(target):
+        return None
+    try:
+        return os.open(target, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+
+
+@contextlib.contextmanager
+def _as_root(fd: int) -> Iterator[InRoot]:
+    try:
+        with InRoot(fd) as root:
+            yield root
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def container_root(store: Any, container: Any, *, writable: bool) -> Iterator[InRoot]:
-    """The container's `/` as an InRoot: its live view while it runs, else storage's."""
-    with live_proc(store, container) as live:
-        if live is not None:
-            try:
-                fd = os.open("root", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=live[1])
-            except OSError:
-                fd = -1  # it ended just now: fall back to storage
-            if fd >= 0:
-                try:
-                    with InRoot(fd) as root:
-                        yield root
-                finally:
-                    os.close(fd)
-                return
-    with image_view(store, container, with_upper=True, writable=writable) as fd, InRoot(fd) as root:
-        yield root
+    """The container's `/` as an InRoot: its live view while it runs, else storage's.
+
+    Storage's view is used under the container's lock (the one start, cleanup and rm
+    take), re-checked once held: a `start` racing a cp waits until the copy is done,
+    and a cp that lost the race copies into the now running container."""
+    fd = _live_root(store, container)
+    if fd is not None:
+        with _as_root(fd) as root:
+            yield root
+        return
+    from engine.services.container_state import reconcile
+    from engine.services.containers import _lock
+
+    with _lock(store, container.id):
+        fresh = reconcile(store, store.containers.get(container.id))
+        fd = _live_root(store, fresh)
+        if fd is None:
+            fd = _mounted_rootfs(store, fresh)
+        if fd is not None:
+            with _as_root(fd) as root:
+                yield root
+            return
+        with image_view(store, fresh, with_upper=True, writable=writable) as fd, InRoot(fd) as root:
+            yield root
 
 
 def _where(container: Any) -> str:
