@@ -21,6 +21,7 @@ VERSION = "0.1.0"
 # name -> (module, one-line help).  Groups (image, system) dispatch further.
 COMMANDS: dict[str, tuple[str, str]] = {
     "attach": ("engine.cli.attach", "Attach to a running container"),
+    "auto-update": ("engine.cli.auto_update", "Auto update containers according to their auto-update policy"),
     "build": ("engine.cli.build", "Build an image using instructions from Containerfiles"),
     "buildx": ("engine.cli.buildx", "Build images (alias of build)"),
     "commit": ("engine.cli.commit", "Create new image based on the changed container"),

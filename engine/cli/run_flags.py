@@ -370,6 +370,8 @@ def to_options(ns: argparse.Namespace, image: str, command: list[str], *, detach
         opts.sdnotify = "" if ns.sdnotify == "ignore" else (ns.sdnotify or "")
         opts.conmon_pidfile = os.path.abspath(ns.conmon_pidfile) if ns.conmon_pidfile else ""
     opts.create_command = list(getattr(ns, "create_command", None) or [])
+    if os.environ.get("PODMAN_SYSTEMD_UNIT"):  # run by a unit: auto-update restarts that unit (as Podman)
+        opts.labels.setdefault("PODMAN_SYSTEMD_UNIT", os.environ["PODMAN_SYSTEMD_UNIT"])
     if ns.restart:
         opts.restart = parse.parse_restart(ns.restart)
     if ns.pull:
