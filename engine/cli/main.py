@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "build": ("engine.cli.build", "Build an image using instructions from Containerfiles"),
     "buildx": ("engine.cli.buildx", "Build images (alias of build)"),
     "commit": ("engine.cli.commit", "Create new image based on the changed container"),
+    "compose": ("engine.cli.compose", "Run compose workloads via an external provider such as docker-compose or podman-compose"),
     "container": ("engine.cli.container", "Manage containers"),
     "cp": ("engine.cli.cp", "Copy files/folders between a container and the local filesystem"),
     "create": ("engine.cli.container_create", "Create but do not start a container"),
