@@ -11,9 +11,11 @@ listening sockets stay on the host.  Podman's rootlessport works the same way.  
 root the host reaches the bridge directly and no setns is needed.
 
 It listens only on the addresses asked ("127.0.0.1" is 127.0.0.1 alone; "" is every
-address, IPv4 and IPv6) and relays TCP (backpressure: a bounded buffer per direction,
-reads stop while it is full; half-close: EOF on one side becomes shutdown(SHUT_WR) on
-the other once the buffer is flushed) and UDP (one upstream socket per client address,
+address, IPv4 and IPv6) and relays TCP (zero-copy: each direction is a 1 MiB pipe the
+bytes are splice(2)d into from one socket and out of to the other, as Go's io.Copy in
+Podman's rootlessport does; backpressure: reads stop while the pipe is full;
+half-close: EOF on one side becomes shutdown(SHUT_WR) on the other once the pipe is
+empty) and UDP (one upstream socket per client address,
 dropped after --udp-timeout seconds idle).  A single-threaded epoll loop.
 
 It detaches (double fork, setsid) like the monitor, so it outlives the CLI that
@@ -25,6 +27,7 @@ standard library's socket/selectors (and cffi for setns), as the monitor does.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import selectors
 import signal
@@ -32,8 +35,9 @@ import socket
 import sys
 import time
 
-LIMIT = 1 << 20            # bytes buffered per direction before reads pause
-CHUNK = 1 << 18
+LIMIT = 1 << 20            # bytes queued per direction (the pipe's size) before reads pause
+F_SETPIPE_SZ = 1031
+SPLICE_FLAGS = 1 | 2       # SPLICE_F_MOVE | SPLICE_F_NONBLOCK
 UDP_TIMEOUT = 60.0
 UDP_MAX_FLOWS = 4096
 CLONE_NEWNET = 0x40000000
@@ -129,17 +133,31 @@ def _same_ns(path: str, kind: str) -> bool:
 
 
 class TcpPair:
-    """One relayed connection: `a` the client (host side), `b` the container side."""
+    """One relayed connection: `a` the client (host side), `b` the container side.
+    Each direction is a pipe the bytes are spliced into and out of (zero-copy: they
+    never enter this process); a2b/b2a count what waits in it."""
 
-    __slots__ = ("a", "b", "a2b", "b2a", "a_eof", "b_eof", "a_shut", "b_shut", "connecting", "closed")
+    __slots__ = ("a", "b", "pa", "pb", "a2b", "b2a", "a_full", "b_full", "a_eof", "b_eof", "a_shut", "b_shut",
+                 "connecting", "closed")
 
-    def __init__(self, a: socket.socket, b: socket.socket) -> None:
+    def __init__(self, a: socket.socket, b: socket.socket, pa: tuple[int, int], pb: tuple[int, int]) -> None:
         self.a, self.b = a, b
-        self.a2b, self.b2a = bytearray(), bytearray()
+        self.pa, self.pb = pa, pb            # (read end, write end): a's bytes to b, b's bytes to a
+        self.a2b = self.b2a = 0
+        self.a_full = self.b_full = False    # the pipe took nothing more: stop reading until it drains
         self.a_eof = self.b_eof = False      # EOF read from a / from b
         self.a_shut = self.b_shut = False    # we shut down writing to a / to b
         self.connecting = True
         self.closed = False
+
+
+def _pipe() -> tuple[int, int]:
+    r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        fcntl.fcntl(w, F_SETPIPE_SZ, LIMIT)
+    except OSError:
+        pass  # above /proc/sys/fs/pipe-max-size: the default 64 KiB pipe works, a little slower
+    return r, w
 
 
 class Forwarder:
@@ -169,20 +187,29 @@ class Forwarder:
             except OSError:
                 return  # ECONNABORTED, EMFILE: try again on the next event
             a.setblocking(False)
+            pipes: list[tuple[int, int]] = []
             try:
                 b = socket.socket(self.family, socket.SOCK_STREAM)
             except OSError:
                 a.close()
                 continue
-            b.setblocking(False)
-            for s in (a, b):
-                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            pair = TcpPair(a, b)
-            err = b.connect_ex((self.target, ctr_port))
-            if err not in (0, errno.EINPROGRESS):
+            try:
+                pipes = [_pipe(), _pipe()]
+            except OSError:
+                for fd in (fd for pipe in pipes for fd in pipe):
+                    os.close(fd)
                 self._reset(a)
                 a.close()
                 b.close()
+                continue
+            b.setblocking(False)
+            for s in (a, b):
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            pair = TcpPair(a, b, pipes[0], pipes[1])
+            err = b.connect_ex((self.target, ctr_port))
+            if err not in (0, errno.EINPROGRESS):
+                self._reset(a)
+                self._close_fds(pair)
                 continue
             self.pairs.add(pair)
             self.sel.register(a, selectors.EVENT_READ, ("a", pair))
@@ -196,6 +223,13 @@ class Forwarder:
         except OSError:
             pass
 
+    @staticmethod
+    def _close_fds(p: TcpPair) -> None:
+        p.a.close()
+        p.b.close()
+        for fd in (*p.pa, *p.pb):
+            os.close(fd)
+
     def _close_pair(self, p: TcpPair, reset: bool = False) -> None:
         if p.closed:
             return
@@ -208,34 +242,34 @@ class Forwarder:
                 pass
             if reset:
                 self._reset(s)
-            s.close()
-
-    def _pump(self, p: TcpPair, src: socket.socket, dst: socket.socket, buf: bytearray, side: str) -> bool:
-        """Read from src into buf (while below LIMIT) and push to dst; True on EOF."""
-        eof = False
-        while len(buf) < LIMIT:
-            try:
-                data = src.recv(CHUNK)
-            except (BlockingIOError, InterruptedError):
-                break
-            if not data:
-                eof = True
-                break
-            buf += data
-            if not self._flush(dst, buf):
-                break
-        return eof
+        self._close_fds(p)
 
     @staticmethod
-    def _flush(dst: socket.socket, buf: bytearray) -> bool:
-        """Send what the kernel takes; True when buf is empty afterwards."""
-        while buf:
+    def _fill(src: socket.socket, pipe_w: int, queued: int) -> tuple[int, bool, bool]:
+        """Splice what src has into the pipe: (bytes moved, EOF, pipe full)."""
+        moved = 0
+        while queued + moved < LIMIT:
             try:
-                n = dst.send(buf)
+                n = os.splice(src.fileno(), pipe_w, LIMIT - queued - moved, flags=SPLICE_FLAGS)
             except (BlockingIOError, InterruptedError):
-                return False
-            del buf[:n]
-        return True
+                # no data, or no pipe slot left (a pipe holds LIMIT bytes only in full pages)
+                return moved, False, queued + moved > 0
+            if n == 0:
+                return moved, True, False
+            moved += n
+        return moved, False, True
+
+    @staticmethod
+    def _drain(pipe_r: int, dst: socket.socket, queued: int) -> int:
+        """Splice queued bytes on to dst; returns how many went."""
+        moved = 0
+        while moved < queued:
+            try:
+                n = os.splice(pipe_r, dst.fileno(), queued - moved, flags=SPLICE_FLAGS)
+            except (BlockingIOError, InterruptedError):
+                break
+            moved += n
+        return moved
 
     def _tcp_event(self, side: str, p: TcpPair, mask: int) -> None:
         if p.closed:
@@ -248,23 +282,36 @@ class Forwarder:
                         self._close_pair(p, reset=True)
                         return
                     p.connecting = False
-                elif side == "a" and mask & selectors.EVENT_READ and not p.a_eof and len(p.a2b) < LIMIT:
-                    # data before the upstream connection is up: buffer it
-                    try:
-                        data = p.a.recv(CHUNK)
-                        if data:
-                            p.a2b += data
-                        else:
-                            p.a_eof = True
-                    except (BlockingIOError, InterruptedError):
-                        pass
+            # reads go on while connecting (the pipe holds them); writes wait for the connection
+            for _ in range(4):  # a few rounds: a drained pipe takes more at once
+                progress = False
+                if not p.a_eof and not p.a_full:
+                    n, eof, p.a_full = self._fill(p.a, p.pa[1], p.a2b)
+                    p.a2b += n
+                    p.a_eof |= eof
+                    progress |= n > 0
+                if not p.b_eof and not p.b_full and not p.connecting:
+                    n, eof, p.b_full = self._fill(p.b, p.pb[1], p.b2a)
+                    p.b2a += n
+                    p.b_eof |= eof
+                    progress |= n > 0
+                if p.connecting:
+                    break
+                if p.a2b:
+                    n = self._drain(p.pa[0], p.b, p.a2b)
+                    p.a2b -= n
+                    if n:
+                        p.a_full = False
+                        progress = True
+                if p.b2a:
+                    n = self._drain(p.pb[0], p.a, p.b2a)
+                    p.b2a -= n
+                    if n:
+                        p.b_full = False
+                        progress = True
+                if not progress:
+                    break
             if not p.connecting:
-                if not p.a_eof and self._pump(p, p.a, p.b, p.a2b, "a"):
-                    p.a_eof = True
-                if not p.b_eof and self._pump(p, p.b, p.a, p.b2a, "b"):
-                    p.b_eof = True
-                self._flush(p.b, p.a2b)
-                self._flush(p.a, p.b2a)
                 if p.a_eof and not p.a2b and not p.b_shut:
                     p.b.shutdown(socket.SHUT_WR)
                     p.b_shut = True
@@ -281,14 +328,12 @@ class Forwarder:
 
     def _interest(self, p: TcpPair) -> None:
         ea = eb = 0
+        if not p.a_eof and not p.a_full:
+            ea |= selectors.EVENT_READ
         if p.connecting:
             eb = selectors.EVENT_WRITE
-            if not p.a_eof and len(p.a2b) < LIMIT:
-                ea = selectors.EVENT_READ
         else:
-            if not p.a_eof and len(p.a2b) < LIMIT:
-                ea |= selectors.EVENT_READ
-            if not p.b_eof and len(p.b2a) < LIMIT:
+            if not p.b_eof and not p.b_full:
                 eb |= selectors.EVENT_READ
             if p.a2b:
                 eb |= selectors.EVENT_WRITE
