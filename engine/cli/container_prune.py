@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-
 from engine.cli.parser import Context, HullParser, parse
+from engine.cli.resource_cmds import confirm_prune, print_report
 
 DESCRIPTION = "Remove all non running containers"
 EXAMPLES = ("hull container prune", "hull container prune --filter until=24h -f")
@@ -18,18 +17,12 @@ def build(p: HullParser) -> None:
 
 def main(prog: str, argv: list[str], ctx: Context) -> int:
     args = parse(ctx, prog, argv, build, DESCRIPTION, EXAMPLES, usage=f"{prog} [options]")
-    from engine.cli.image_prune import confirm
     from engine.cli.output import parse_filters
     from engine.services import containers as svc
 
     filters = parse_filters(args.filter)
-    if not args.force and not confirm("WARNING! This will remove all non running containers.\n"
-                                      "Are you sure you want to continue? [y/N] "):
+    if not confirm_prune(args.force, "WARNING! This will remove all non running containers.\n"):
         return 0
     report = svc.prune(ctx.config(), filters)
-    for cid in report.removed:
-        sys.stdout.write(cid + "\n")
-    sys.stdout.flush()
-    for err in report.errors:
-        sys.stderr.write(f"Error: {err}\n")
+    print_report(report)
     return 125 if report.errors else 0

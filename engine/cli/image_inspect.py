@@ -18,8 +18,11 @@ def build(p: HullParser) -> None:
                    help="Format the output to a Go template or json")
 
 
-def print_documents(names: list[str], fmt: str, lookup: Callable[[str], dict[str, Any]], missing: Callable[[str, Exception], str]) -> int:
-    """Inspect each name; print what was found, then one error line per miss."""
+def print_documents(names: list[str], fmt: str, lookup: Callable[[str], dict[str, Any]],
+                    missing: Callable[[str, Exception], str], row: Callable[[dict[str, Any]], Any] | None = None,
+                    empty_json: bool = False) -> int:
+    """Inspect each name; print what was found, then one error line per miss.  `row` turns a
+    document into what a template sees; `empty_json` prints [] even when every name missed."""
     from engine.errors import HullError, NotFound
 
     docs: list[dict[str, Any]] = []
@@ -37,10 +40,10 @@ def print_documents(names: list[str], fmt: str, lookup: Callable[[str], dict[str
     out = Printer()
     spec = format_spec(fmt)
     if spec is None or spec.kind == "json":
-        if docs or not errors:
+        if docs or not errors or empty_json:
             out.json(docs)
     else:
-        out.formatted(spec, docs)
+        out.formatted(spec, [row(d) for d in docs] if row else docs)
     sys.stdout.flush()
     for line in errors:
         sys.stderr.write(f"Error: {line}\n")

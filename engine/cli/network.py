@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-
 from engine.cli.parser import Context, HullParser, parse
+from engine.cli.resource_cmds import confirm_prune, list_output, print_names, print_removal, run_verbs
 
 VERBS = {
     "connect": "Add container to a network",
@@ -26,23 +25,10 @@ REMOTE = ("list", "ls")
 
 
 def main(prog: str, argv: list[str], ctx: Context) -> int:
-    from engine.errors import InvalidArgument
-
-    if not argv:
-        raise InvalidArgument(f"missing command '{prog} COMMAND'")
-    verb, rest = argv[0], argv[1:]
-    if verb in ("-h", "--help", "help"):
-        width = max(len(v) for v in VERBS) + 1
-        lines = ["Manage networks", "", "Usage:", f"  {prog} [command]", "", "Available Commands:"]
-        lines += [f"  {v.ljust(width)} {h}" for v, h in sorted(VERBS.items()) if v not in ("list", "remove")]
-        sys.stdout.write("\n".join(lines) + "\n")
-        return 0
-    handler = {"connect": _connect, "create": _create, "disconnect": _disconnect, "exists": _exists,
-               "inspect": _inspect, "ls": _ls, "list": _ls, "prune": _prune, "reload": _reload,
-               "rm": _rm, "remove": _rm}.get(verb)
-    if handler is None:
-        raise InvalidArgument(f"unrecognized command `{prog} {verb}`")
-    return handler(f"{prog} {verb}", rest, ctx)
+    handlers = {"connect": _connect, "create": _create, "disconnect": _disconnect, "exists": _exists,
+                "inspect": _inspect, "ls": _ls, "list": _ls, "prune": _prune, "reload": _reload,
+                "rm": _rm, "remove": _rm}
+    return run_verbs(prog, argv, ctx, "Manage networks", VERBS, handlers, hidden=("list", "remove"))
 
 
 def _create(prog: str, argv: list[str], ctx: Context) -> int:
@@ -131,28 +117,13 @@ def _inspect(prog: str, argv: list[str], ctx: Context) -> int:
 
     args = parse(ctx, prog, argv, build, VERBS["inspect"], ("hull network inspect podman",),
                  usage=f"{prog} [options] NETWORK [NETWORK...]")
-    from engine.cli.output import Printer, format_spec
-    from engine.errors import HullError
+    from engine.cli.image_inspect import print_documents
     from engine.services import networks as svc
 
     cfg = ctx.config()
-    docs, errors, code = [], [], 0
-    for name in args.names:
-        try:
-            docs.append(svc.inspect(cfg, [name])[0])
-        except HullError as err:
-            errors.append(str(err))
-            code = err.exit_code
-    out = Printer()
-    spec = format_spec(args.format)
-    if spec is None or spec.kind == "json":
-        out.json(docs)  # Podman prints [] even when every name was unknown
-    else:
-        out.formatted(spec, [template_row(d) for d in docs])
-    sys.stdout.flush()
-    for line in errors:
-        sys.stderr.write(f"Error: {line}\n")
-    return code
+    # Podman prints [] even when every name was unknown
+    return print_documents(list(args.names), args.format, lambda n: svc.inspect(cfg, [n])[0], lambda n, e: str(e),
+                           row=template_row, empty_json=True)
 
 
 def _ls(prog: str, argv: list[str], ctx: Context) -> int:
@@ -166,30 +137,24 @@ def _ls(prog: str, argv: list[str], ctx: Context) -> int:
 
     args = parse(ctx, prog, argv, build, VERBS["ls"], ("hull network ls", "hull network ls --format json",
                  "hull network ls --filter name=foo --filter label=blue"), usage=f"{prog} [options]")
-    from engine.cli.output import Printer, format_spec, parse_filters
+    from engine.cli.output import parse_filters
 
     svc = ctx.service("networks")
     cfg = ctx.config()
     nets = svc.list_networks(cfg, parse_filters(args.filter))
-    out = Printer()
-    if args.quiet:
-        out.lines(n.name for n in nets)
-        return 0
-    spec = format_spec(args.format, HEADERS)
-    if spec is not None and spec.kind == "json":
+
+    def json_docs() -> list:
         store = None
         if not ctx.remote:
             from engine.services.common import open_store
 
             store = open_store(cfg)
-        out.json([svc.inspect_doc(store, n, with_containers=False) for n in nets])
-        return 0
-    rows = [template_row(svc.inspect_doc(None, n, with_containers=False), args.no_trunc) for n in nets]
-    if spec is not None:
-        out.formatted(spec, rows, noheading=args.noheading)
-    else:
-        out.table(rows, [("ID", "NETWORK ID"), ("Name", "NAME"), ("Driver", "DRIVER")], noheading=args.noheading)
-    return 0
+        return [svc.inspect_doc(store, n, with_containers=False) for n in nets]
+
+    return list_output(args, (n.name for n in nets),
+                       lambda: [template_row(svc.inspect_doc(None, n, with_containers=False), args.no_trunc)
+                                for n in nets],
+                       HEADERS, [("ID", "NETWORK ID"), ("Name", "NAME"), ("Driver", "DRIVER")], json_docs=json_docs)
 
 
 def _rm(prog: str, argv: list[str], ctx: Context) -> int:
@@ -203,13 +168,7 @@ def _rm(prog: str, argv: list[str], ctx: Context) -> int:
                  usage=f"{prog} [options] NETWORK [NETWORK...]")
     from engine.services import networks as svc
 
-    report = svc.remove(ctx.config(), list(args.names), force=args.force, timeout=args.time)
-    for name in report.removed:
-        sys.stdout.write(name + "\n")
-    sys.stdout.flush()
-    for err in report.errors:
-        sys.stderr.write(f"Error: {err}\n")
-    return report.exit_code
+    return print_removal(svc.remove(ctx.config(), list(args.names), force=args.force, timeout=args.time))
 
 
 def _prune(prog: str, argv: list[str], ctx: Context) -> int:
@@ -219,17 +178,13 @@ def _prune(prog: str, argv: list[str], ctx: Context) -> int:
         p.add_bool("-f", "--force", help="do not prompt for confirmation")
 
     args = parse(ctx, prog, argv, build, VERBS["prune"], ("hull network prune",), usage=f"{prog} [options]")
-    from engine.cli.image_prune import confirm
     from engine.cli.output import parse_filters
     from engine.services import networks as svc
 
     filters = parse_filters(args.filter, svc.PRUNE_FILTERS)
-    if not args.force and not confirm("WARNING! This will remove all networks not used by at least one "
-                                      "container.\nAre you sure you want to continue? [y/N] "):
+    if not confirm_prune(args.force, "WARNING! This will remove all networks not used by at least one container.\n"):
         return 0
-    for name in svc.prune(ctx.config(), filters):
-        sys.stdout.write(name + "\n")
-    return 0
+    return print_names(svc.prune(ctx.config(), filters))
 
 
 def _connect(prog: str, argv: list[str], ctx: Context) -> int:
@@ -287,6 +242,4 @@ def _reload(prog: str, argv: list[str], ctx: Context) -> int:
     names = [c.id for c in open_store(cfg).containers.list() if c.state.active] if args.all else args.containers
     # Hull's bridge rules are set at start and kept by the kernel; a firewall reload of the
     # host cannot flush what hull does not keep there, so nothing needs redoing.
-    for cid in svc.reload(cfg, names):
-        sys.stdout.write(cid + "\n")
-    return 0
+    return print_names(svc.reload(cfg, names))

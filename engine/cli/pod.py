@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from engine.cli.parser import Context, HullParser, parse
+from engine.cli.resource_cmds import confirm_prune, print_names, print_removal
 
 VERBS = {
     "clone": "Clone an existing pod",
@@ -272,9 +273,7 @@ def _lifecycle(prog: str, verb: str, argv: list[str], ctx: Context) -> int:
         done = svc.kill(cfg, names, signal=args.signal, **kw)
     else:
         done = getattr(svc, verb)(cfg, names, **kw)
-    for pod in done:
-        sys.stdout.write(pod.id + "\n")
-    return 0
+    return print_names(pod.id for pod in done)
 
 
 def _read_id_files(paths: list[str]) -> list[str]:
@@ -318,13 +317,8 @@ def _rm(prog: str, argv: list[str], ctx: Context) -> int:
         names += [pods[0].id] if pods else []
     if not names and not args.all:
         raise InvalidArgument("you must provide at least one name or id")
-    report = svc.remove(cfg, names, force=args.force, all=args.all, ignore=args.ignore, timeout=args.time)
-    for pid in report.removed:
-        sys.stdout.write(pid + "\n")
-    sys.stdout.flush()
-    for err in report.errors:
-        sys.stderr.write(f"Error: {err}\n")
-    return report.exit_code
+    return print_removal(svc.remove(cfg, names, force=args.force, all=args.all, ignore=args.ignore,
+                                    timeout=args.time))
 
 
 def _prune(prog: str, argv: list[str], ctx: Context) -> int:
@@ -332,12 +326,8 @@ def _prune(prog: str, argv: list[str], ctx: Context) -> int:
         p.add_bool("-f", "--force", help="Do not prompt for confirmation.  The default is false")
 
     args = parse(ctx, prog, argv, build, VERBS["prune"], ("hull pod prune",), usage=f"{prog} [options]")
-    from engine.cli.image_prune import confirm
     from engine.services import pods as svc
 
-    if not args.force and not confirm("WARNING! This will remove all stopped/exited pods..\n"
-                                      "Are you sure you want to continue? [y/N] "):
+    if not confirm_prune(args.force, "WARNING! This will remove all stopped/exited pods..\n"):
         return 0
-    for pid in svc.prune(ctx.config()):
-        sys.stdout.write(pid + "\n")
-    return 0
+    return print_names(svc.prune(ctx.config()))

@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 from engine.cli.parser import Context, HullParser, parse
+from engine.cli.resource_cmds import run_verbs
 
 VERBS = {"install": "Install a quadlet file or quadlet application", "list": "List Quadlets",
          "ls": "List Quadlets", "print": "Display the contents of a quadlet",
@@ -38,21 +39,8 @@ def _reload(ctx: Context, wanted: bool) -> None:
 
 
 def main(prog: str, argv: list[str], ctx: Context) -> int:
-    from engine.errors import InvalidArgument
-
-    if not argv:
-        raise InvalidArgument(f"missing command '{prog} COMMAND'")
-    verb, rest = argv[0], argv[1:]
-    if verb in ("-h", "--help", "help"):
-        lines = ["Allows users to manage Quadlets", "", "Usage:", f"  {prog} [command]", "", "Available Commands:"]
-        lines += [f"  {v.ljust(8)} {h}" for v, h in VERBS.items() if v not in ("ls", "remove")]
-        sys.stdout.write("\n".join(lines) + "\n")
-        return 0
-    handler = {"install": _install, "list": _list, "ls": _list, "print": _print, "rm": _rm,
-               "remove": _rm}.get(verb)
-    if handler is None:
-        raise InvalidArgument(f"unrecognized command `{prog} {verb}`")
-    return handler(f"{prog} {verb}", rest, ctx)
+    handlers = {"install": _install, "list": _list, "ls": _list, "print": _print, "rm": _rm, "remove": _rm}
+    return run_verbs(prog, argv, ctx, "Allows users to manage Quadlets", VERBS, handlers, hidden=("ls", "remove"))
 
 
 def _sources(ctx: Context) -> list:

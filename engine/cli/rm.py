@@ -6,9 +6,8 @@ is running (without -f), 125 for other errors.  Prints each removed ID.
 
 from __future__ import annotations
 
-import sys
-
 from engine.cli.parser import Context, HullParser, parse
+from engine.cli.resource_cmds import print_removal
 
 DESCRIPTION = "Remove one or more containers"
 REMOTE = True  # runs against a remote service too (engine/remote)
@@ -45,10 +44,4 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
         raise InvalidArgument("--all, --latest, and containers cannot be used together")
     opts = svc.RmOptions(force=args.force, volumes=args.volumes, all=args.all, ignore=args.ignore,
                          time=args.time, depend=args.depend)
-    report = svc.remove(cfg, names, opts)
-    for cid in report.removed:
-        sys.stdout.write(cid + "\n")
-    sys.stdout.flush()
-    for err in report.errors:
-        sys.stderr.write(f"Error: {err}\n")
-    return report.exit_code
+    return print_removal(svc.remove(cfg, names, opts))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from engine.cli.parser import Context, HullParser, parse
+from engine.cli.resource_cmds import list_output, print_removal, run_verbs
 
 VERBS = {
     "create": "Create a new secret",
@@ -23,22 +24,8 @@ MAX_SECRET = 512 * 1024  # Podman's limit
 
 
 def main(prog: str, argv: list[str], ctx: Context) -> int:
-    from engine.errors import InvalidArgument
-
-    if not argv:
-        raise InvalidArgument(f"missing command '{prog} COMMAND'")
-    verb, rest = argv[0], argv[1:]
-    if verb in ("-h", "--help", "help"):
-        width = max(len(v) for v in VERBS) + 1
-        lines = ["Manage secrets", "", "Usage:", f"  {prog} [command]", "", "Available Commands:"]
-        lines += [f"  {v.ljust(width)} {h}" for v, h in sorted(VERBS.items()) if v != "list"]
-        sys.stdout.write("\n".join(lines) + "\n")
-        return 0
-    handler = {"create": _create, "exists": _exists, "inspect": _inspect, "ls": _ls, "list": _ls,
-               "rm": _rm}.get(verb)
-    if handler is None:
-        raise InvalidArgument(f"unrecognized command `{prog} {verb}`")
-    return handler(f"{prog} {verb}", rest, ctx)
+    handlers = {"create": _create, "exists": _exists, "inspect": _inspect, "ls": _ls, "list": _ls, "rm": _rm}
+    return run_verbs(prog, argv, ctx, "Manage secrets", VERBS, handlers, hidden=("list",))
 
 
 def read_secret_data(source: str) -> bytes:
@@ -148,22 +135,13 @@ def _ls(prog: str, argv: list[str], ctx: Context) -> int:
         p.add_bool("-q", "--quiet", help="Print secret IDs only")
 
     args = parse(ctx, prog, argv, build, VERBS["ls"], ("hull secret ls",), usage=f"{prog} [options]")
-    from engine.cli.output import Printer, format_spec, parse_filters
+    from engine.cli.output import parse_filters
     from engine.services import secrets as svc
 
     found = svc.list_secrets(ctx.config(), parse_filters(args.filter))
-    out = Printer()
-    if args.quiet:
-        out.lines(s["ID"] for s in found)
-        return 0
-    rows = [secret_row(s) for s in found]
-    spec = format_spec(args.format, HEADERS)
-    if spec is not None:
-        out.formatted(spec, rows, noheading=args.noheading)
-    else:
-        out.table(rows, [("ID", "ID"), ("Name", "NAME"), ("Driver", "DRIVER"), ("CreatedAt", "CREATED"),
-                         ("UpdatedAt", "UPDATED")], noheading=args.noheading)
-    return 0
+    return list_output(args, (s["ID"] for s in found), lambda: [secret_row(s) for s in found], HEADERS,
+                       [("ID", "ID"), ("Name", "NAME"), ("Driver", "DRIVER"), ("CreatedAt", "CREATED"),
+                        ("UpdatedAt", "UPDATED")])
 
 
 def _rm(prog: str, argv: list[str], ctx: Context) -> int:
@@ -176,10 +154,4 @@ def _rm(prog: str, argv: list[str], ctx: Context) -> int:
                  usage=f"{prog} [options] SECRET [SECRET...]")
     from engine.services import secrets as svc
 
-    report = svc.remove(ctx.config(), list(args.names), all=args.all, ignore=args.ignore)
-    for sid in report.removed:
-        sys.stdout.write(sid + "\n")
-    sys.stdout.flush()
-    for err in report.errors:
-        sys.stderr.write(f"Error: {err}\n")
-    return report.exit_code
+    return print_removal(svc.remove(ctx.config(), list(args.names), all=args.all, ignore=args.ignore))

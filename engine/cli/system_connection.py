@@ -4,9 +4,8 @@ remote use (`hull --connection NAME ...`), kept in Podman 5's podman-connections
 
 from __future__ import annotations
 
-import sys
-
 from engine.cli.parser import Context, HullParser, parse
+from engine.cli.resource_cmds import run_verbs
 from engine.errors import InvalidArgument
 
 VERBS = {
@@ -22,21 +21,10 @@ HEADERS = {"URI": "URI"}
 
 
 def main(prog: str, argv: list[str], ctx: Context) -> int:
-    if not argv:
-        raise InvalidArgument(f"missing command '{prog} COMMAND'")
-    verb, rest = argv[0], argv[1:]
-    if verb in ("-h", "--help", "help"):
-        width = max(len(v) for v in VERBS) + 1
-        lines = ["Manage remote API service destinations", "", "Usage:", f"  {prog} [command]", "",
-                 "Available Commands:"]
-        lines += [f"  {v.ljust(width)} {h}" for v, h in sorted(VERBS.items()) if v not in ("ls", "rm")]
-        sys.stdout.write("\n".join(lines) + "\n")
-        return 0
-    handler = {"add": _add, "default": _default, "list": _list, "ls": _list, "remove": _remove, "rm": _remove,
-               "rename": _rename}.get(verb)
-    if handler is None:
-        raise InvalidArgument(f"unrecognized command `{prog} {verb}`")
-    return handler(f"{prog} {verb}", rest, ctx)
+    handlers = {"add": _add, "default": _default, "list": _list, "ls": _list, "remove": _remove, "rm": _remove,
+                "rename": _rename}
+    return run_verbs(prog, argv, ctx, "Manage remote API service destinations", VERBS, handlers,
+                     hidden=("ls", "rm"))
 
 
 def _add(prog: str, argv: list[str], ctx: Context) -> int:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-
 from engine.cli.parser import Context, HullParser, parse
+from engine.cli.resource_cmds import confirm_prune, list_output, print_names, print_removal, run_verbs
 
 VERBS = {
     "create": "Create a new volume",
@@ -22,22 +21,9 @@ REMOTE = ("create", "exists", "inspect", "list", "ls", "remove", "rm")
 
 
 def main(prog: str, argv: list[str], ctx: Context) -> int:
-    from engine.errors import InvalidArgument
-
-    if not argv:
-        raise InvalidArgument(f"missing command '{prog} COMMAND'")
-    verb, rest = argv[0], argv[1:]
-    if verb in ("-h", "--help", "help"):
-        width = max(len(v) for v in VERBS) + 1
-        lines = ["Manage volumes", "", "Usage:", f"  {prog} [command]", "", "Available Commands:"]
-        lines += [f"  {v.ljust(width)} {h}" for v, h in sorted(VERBS.items()) if v not in ("list", "remove")]
-        sys.stdout.write("\n".join(lines) + "\n")
-        return 0
-    handler = {"create": _create, "exists": _exists, "inspect": _inspect, "ls": _ls, "list": _ls,
-               "prune": _prune, "rm": _rm, "remove": _rm}.get(verb)
-    if handler is None:
-        raise InvalidArgument(f"unrecognized command `{prog} {verb}`")
-    return handler(f"{prog} {verb}", rest, ctx)
+    handlers = {"create": _create, "exists": _exists, "inspect": _inspect, "ls": _ls, "list": _ls,
+                "prune": _prune, "rm": _rm, "remove": _rm}
+    return run_verbs(prog, argv, ctx, "Manage volumes", VERBS, handlers, hidden=("list", "remove"))
 
 
 def _create(prog: str, argv: list[str], ctx: Context) -> int:
@@ -114,24 +100,15 @@ def _ls(prog: str, argv: list[str], ctx: Context) -> int:
 
     args = parse(ctx, prog, argv, build, VERBS["ls"], ("hull volume ls", "hull volume ls --format json",
                  "hull volume ls --filter name=foo,label=blue"), usage=f"{prog} [options]")
-    from engine.cli.output import Printer, format_spec, parse_filters
+    from engine.cli.output import parse_filters
     svc = ctx.service("volumes")
 
     volumes = svc.list_volumes(ctx.config(), parse_filters(args.filter))
-    out = Printer()
-    if args.quiet:
-        out.lines(v["Name"] for v in volumes)
-        return 0
     rows = [volume_row(v) for v in volumes]
-    spec = format_spec(args.format, HEADERS)
-    if spec is not None and spec.kind == "json":
-        out.json([{k: r[k] for k in ("Name", "Driver", "Mountpoint", "CreatedAt", "Labels", "Scope", "Options")}
-                  for r in rows])
-    elif spec is not None:
-        out.formatted(spec, rows, noheading=args.noheading)
-    else:
-        out.table(rows, [("Driver", "DRIVER"), ("Name", "VOLUME NAME")], noheading=args.noheading)
-    return 0
+    return list_output(args, (v["Name"] for v in volumes), lambda: rows, HEADERS,
+                       [("Driver", "DRIVER"), ("Name", "VOLUME NAME")],
+                       json_docs=lambda: [{k: r[k] for k in ("Name", "Driver", "Mountpoint", "CreatedAt", "Labels",
+                                                             "Scope", "Options")} for r in rows])
 
 
 def _rm(prog: str, argv: list[str], ctx: Context) -> int:
@@ -149,13 +126,8 @@ def _rm(prog: str, argv: list[str], ctx: Context) -> int:
 
     if args.all == bool(args.names):
         raise InvalidArgument("choose either one or more volumes or all")
-    report = svc.remove(ctx.config(), list(args.names), force=args.force, all=args.all, timeout=args.time)
-    for name in report.removed:
-        sys.stdout.write(name + "\n")
-    sys.stdout.flush()
-    for err in report.errors:
-        sys.stderr.write(f"Error: {err}\n")
-    return report.exit_code
+    return print_removal(svc.remove(ctx.config(), list(args.names), force=args.force, all=args.all,
+                                    timeout=args.time))
 
 
 def _prune(prog: str, argv: list[str], ctx: Context) -> int:
@@ -165,14 +137,10 @@ def _prune(prog: str, argv: list[str], ctx: Context) -> int:
         p.add_bool("-f", "--force", help="Do not prompt for confirmation")
 
     args = parse(ctx, prog, argv, build, VERBS["prune"], ("hull volume prune",), usage=f"{prog} [options]")
-    from engine.cli.image_prune import confirm
     from engine.cli.output import parse_filters
     svc = ctx.service("volumes")
 
     filters = parse_filters(args.filter)
-    if not args.force and not confirm("WARNING! This will remove all volumes not used by at least one container. "
-                                      "Are you sure you want to continue? [y/N] "):
+    if not confirm_prune(args.force, "WARNING! This will remove all volumes not used by at least one container. "):
         return 0
-    for name, _size in svc.prune(ctx.config(), filters):
-        sys.stdout.write(name + "\n")
-    return 0
+    return print_names(name for name, _size in svc.prune(ctx.config(), filters))
