@@ -1,6 +1,7 @@
 """Socket activation of `hull system service` (systemd-socket-activate hands it the
 listening socket as fd 3 with LISTEN_FDS/LISTEN_PID), the contrib units, and the
-restart-on-boot unit's `hull start --all --filter restart-policy=always`."""
+restart-on-boot unit's `hull start --all --filter restart-policy=always` (and `stop
+--filter` for its ExecStop)."""
 
 from __future__ import annotations
 
@@ -77,3 +78,10 @@ def test_start_filter_restart_policy(hull_any, busybox_image):
     h("start", "--all", "--filter", "restart-policy=always").ok()
     states = h("ps", "-a", "--format", "{{.Names}} {{.State}}").ok().lines
     assert sorted(states) == ["a running", "n created"]
+    # ...and what its ExecStop runs: only the running `always` ones stop
+    h("start", "n").ok()
+    stopped = h("stop", "--all", "--filter", "restart-policy=always", "-t", "0").ok().stdout.split()
+    assert stopped == [h("inspect", "a", "--format", "{{.Id}}").ok().stdout.strip()]
+    states = h("ps", "-a", "--format", "{{.Names}} {{.State}}").ok().lines
+    assert sorted(states) == ["a exited", "n running"]
+    h("stop", "--filter", "name=n", "n").assert_error(125, "--filter takes no arguments")
