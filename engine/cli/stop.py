@@ -35,8 +35,7 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
 
         if args.names or args.cidfile or args.latest:
             raise InvalidArgument("--filter takes no arguments")
-        from engine.services import container_list
-
+        container_list = ctx.service("container_list")
         found = container_list.list_containers(cfg, container_list.ListOptions(filters=parse_filters(args.filter)))
         names = [c.id for c in found]
     else:
