@@ -41,7 +41,7 @@
       feed.insertBefore(tr, feed.firstChild);
       setTimeout(() => tr.classList.remove("event-new"), 2000);
     }
-    while (feed.childElementCount > MAX_FEED_ROWS) feed.lastElementChild.remove();
+    for (let extra = feed.childElementCount - MAX_FEED_ROWS; extra > 0; extra--) feed.lastElementChild.remove();
     const empty = document.querySelector("[data-events-empty]");
     if (empty) empty.hidden = true;
   }

@@ -100,6 +100,11 @@
     view.setAttribute("aria-live", "off");
     view.tabIndex = 0;
     if (timestamps.checked) view.classList.add("show-ts");
+    // The scroller is a reversed flex column around the lines: the browser keeps it
+    // pinned to the newest line by itself (scrollTop 0 is the bottom), so following
+    // never has to measure the page (reading scrollHeight forces a layout of every line).
+    const body = el("div", "log-body");
+    view.appendChild(body);
     root.replaceChildren(bar, legend, view);
 
     // -- state -------------------------------------------------------------------------------
@@ -150,31 +155,36 @@
       return row;
     }
 
-    function atBottom() {
-      return view.scrollHeight - view.scrollTop - view.clientHeight < 40;
-    }
+    function toBottom() { view.scrollTop = 0; }
 
+    let lastFlush = 0;
     function flush() {
       frameQueued = false;
+      lastFlush = performance.now();
       if (paused || !pending.length) return;
-      const stick = atBottom();
       const batch = pending.length > MAX_DOM_LINES ? pending.slice(-MAX_DOM_LINES) : pending;
       pending = [];
       if (merged) {
         // Several readers: lines come nearly in time order; put each where it belongs.
         for (const line of batch) {
           const row = renderLine(line);
-          let before = view.lastElementChild;
+          let before = body.lastElementChild;
           while (before && before._line[2] > line[2]) before = before.previousElementSibling;
-          view.insertBefore(row, before ? before.nextSibling : view.firstChild);
+          body.insertBefore(row, before ? before.nextSibling : body.firstChild);
         }
       } else {
         const frag = document.createDocumentFragment();
         for (const line of batch) frag.appendChild(renderLine(line));
-        view.appendChild(frag);
+        body.appendChild(frag);
       }
-      while (view.childElementCount > MAX_DOM_LINES) view.firstElementChild.remove();
-      if (stick) view.scrollTop = view.scrollHeight;
+      // childElementCount walks the children: count once, then drop the oldest in one range.
+      const excess = body.childElementCount - MAX_DOM_LINES;
+      if (excess > 0) {
+        const range = document.createRange();
+        range.setStartBefore(body.firstElementChild);
+        range.setEndAfter(body.children[excess - 1]);
+        range.deleteContents();
+      }
     }
 
     function queue(lines) {
@@ -186,14 +196,18 @@
       }
       if (!frameQueued) {
         frameQueued = true;
-        requestAnimationFrame(flush);
+        // A trickle renders at the next frame; a flood in batches at most 10 times a
+        // second, so layout is paid per batch rather than per frame.
+        const wait = pending.length > 200 ? Math.max(0, 100 - (performance.now() - lastFlush)) : 0;
+        if (wait) setTimeout(() => requestAnimationFrame(flush), wait);
+        else requestAnimationFrame(flush);
       }
     }
 
     function refilter() {
       needle = search.value.trim().toLowerCase();
       let hits = 0;
-      for (const row of view.children) {
+      for (const row of body.children) {
         const line = row._line;
         highlight(row.lastElementChild, line[3]);
         row.hidden = !shown(line);
@@ -212,7 +226,7 @@
       kept = [];
       pending = [];
       unseen = 0;
-      view.replaceChildren();
+      body.replaceChildren();
       const q = new URLSearchParams(params);
       q.set("tail", tail.value);
       if (since.value) q.set("since", since.value);
@@ -258,7 +272,7 @@
         follow.textContent = "Pause";
         unseen = 0;
         flush();
-        view.scrollTop = view.scrollHeight;
+        toBottom();
       }
     });
     tail.addEventListener("change", connect);
@@ -271,7 +285,7 @@
       clearTimeout(searchTimer);
       searchTimer = setTimeout(refilter, 120);
     });
-    clear.addEventListener("click", () => { kept = []; view.replaceChildren(); status.textContent = statusText(); });
+    clear.addEventListener("click", () => { kept = []; body.replaceChildren(); status.textContent = statusText(); });
     download.addEventListener("click", () => {
       const text = kept.filter((l) => shown(l))
         .map((l) => (timestamps.checked ? new Date(l[2] * 1000).toISOString() + " " : "") +
