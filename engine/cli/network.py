@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from engine.cli.parser import Context, HullParser, parse
-from engine.cli.resource_cmds import confirm_prune, list_output, print_names, print_removal, run_verbs
+from engine.cli.resource_cmds import (confirm_prune, list_output, print_names, print_removal, run_exists,
+                                       run_verbs)
 
 VERBS = {
     "connect": "Add container to a network",
@@ -74,13 +75,10 @@ def _create(prog: str, argv: list[str], ctx: Context) -> int:
 
 
 def _exists(prog: str, argv: list[str], ctx: Context) -> int:
-    def build(p: HullParser) -> None:
-        p.add_argument("name", metavar="NETWORK")
-
-    args = parse(ctx, prog, argv, build, VERBS["exists"], ("hull network exists net1",), usage=f"{prog} NETWORK")
     from engine.services import networks as svc
 
-    return 0 if svc.exists(ctx.config(), args.name) else 1
+    return run_exists(prog, argv, ctx, "NETWORK", VERBS["exists"], "hull network exists net1",
+                      lambda name: svc.exists(ctx.config(), name))
 
 
 def template_row(doc: dict, no_trunc: bool = True) -> dict:

@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from engine.cli.parser import Context, HullParser, parse
-from engine.cli.resource_cmds import confirm_prune, print_names, print_removal
+from engine.cli.resource_cmds import confirm_prune, print_names, print_removal, run_exists
 
 VERBS = {
     "clone": "Clone an existing pod",
@@ -195,13 +195,10 @@ def _clone(prog: str, argv: list[str], ctx: Context) -> int:
 
 # ---------------------------------------------------------------- exists / inspect
 def _exists(prog: str, argv: list[str], ctx: Context) -> int:
-    def build(p: HullParser) -> None:
-        p.add_argument("name", metavar="POD")
-
-    args = parse(ctx, prog, argv, build, VERBS["exists"], ("hull pod exists podID",), usage=f"{prog} POD")
     from engine.services import pods as svc
 
-    return 0 if svc.exists(ctx.config(), args.name) else 1
+    return run_exists(prog, argv, ctx, "POD", VERBS["exists"], "hull pod exists podID",
+                      lambda name: svc.exists(ctx.config(), name))
 
 
 def _inspect(prog: str, argv: list[str], ctx: Context) -> int:

@@ -34,6 +34,16 @@ def run_verbs(prog: str, argv: list[str], ctx: Context, summary: str, verbs: Map
     return handler(f"{prog} {verb}", rest, ctx)
 
 
+def run_exists(prog: str, argv: list[str], ctx: Context, metavar: str, description: str, example: str,
+               exists: Callable[[str], bool]) -> int:
+    """`exists NAME`: exit 0 when `exists(NAME)`, else 1 (nothing printed)."""
+    from engine.cli.parser import parse
+
+    args = parse(ctx, prog, argv, lambda p: p.add_argument("name", metavar=metavar), description, (example,),
+                 usage=f"{prog} {metavar}")
+    return 0 if exists(args.name) else 1
+
+
 def list_output(args: Any, ids: Iterable[str], rows: Callable[[], Sequence[Mapping[str, Any]]],
                 headers: Mapping[str, str], columns: Sequence[tuple[str, str]],
                 json_docs: Callable[[], Any] | None = None) -> int:

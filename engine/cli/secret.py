@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from engine.cli.parser import Context, HullParser, parse
-from engine.cli.resource_cmds import list_output, print_removal, run_verbs
+from engine.cli.resource_cmds import list_output, print_removal, run_exists, run_verbs
 
 VERBS = {
     "create": "Create a new secret",
@@ -82,13 +82,10 @@ def _create(prog: str, argv: list[str], ctx: Context) -> int:
 
 
 def _exists(prog: str, argv: list[str], ctx: Context) -> int:
-    def build(p: HullParser) -> None:
-        p.add_argument("name", metavar="SECRET")
-
-    args = parse(ctx, prog, argv, build, VERBS["exists"], ("hull secret exists mysecret",), usage=f"{prog} SECRET")
     from engine.services import secrets as svc
 
-    return 0 if svc.exists(ctx.config(), args.name) else 1
+    return run_exists(prog, argv, ctx, "SECRET", VERBS["exists"], "hull secret exists mysecret",
+                      lambda name: svc.exists(ctx.config(), name))
 
 
 def _inspect(prog: str, argv: list[str], ctx: Context) -> int:

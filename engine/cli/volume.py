@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from engine.cli.parser import Context, HullParser, parse
-from engine.cli.resource_cmds import confirm_prune, list_output, print_names, print_removal, run_verbs
+from engine.cli.resource_cmds import (confirm_prune, list_output, print_names, print_removal, run_exists,
+                                       run_verbs)
 
 VERBS = {
     "create": "Create a new volume",
@@ -51,13 +52,8 @@ def _create(prog: str, argv: list[str], ctx: Context) -> int:
 
 
 def _exists(prog: str, argv: list[str], ctx: Context) -> int:
-    def build(p: HullParser) -> None:
-        p.add_argument("name", metavar="VOLUME")
-
-    args = parse(ctx, prog, argv, build, VERBS["exists"], ("hull volume exists myvol",), usage=f"{prog} VOLUME")
-    svc = ctx.service("volumes")
-
-    return 0 if svc.exists(ctx.config(), args.name) else 1
+    return run_exists(prog, argv, ctx, "VOLUME", VERBS["exists"], "hull volume exists myvol",
+                      lambda name: ctx.service("volumes").exists(ctx.config(), name))
 
 
 def _inspect(prog: str, argv: list[str], ctx: Context) -> int:
