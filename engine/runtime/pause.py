@@ -173,12 +173,18 @@ def _write_maps(pid: int, maps: UserIDMaps) -> None:
     """Give the new namespace its maps: the setuid helpers, or direct writes for one id."""
     if maps.single:
         # An unprivileged process may map just its own ids, after denying setgroups.
-        try:
-            Path(f"/proc/{pid}/uid_map").write_text(format_proc_map(maps.uid_maps))
-            Path(f"/proc/{pid}/setgroups").write_text("deny")
-            Path(f"/proc/{pid}/gid_map").write_text(format_proc_map(maps.gid_maps))
+        from engine.errors import SyscallError
+        from engine.runtime.procfs import ProcfsHandle
+
+        try:  # verified procfs writes (engine/runtime/procfs.py)
+            with ProcfsHandle.open() as proc:
+                proc.write(f"{pid}/uid_map", format_proc_map(maps.uid_maps))
+                proc.write(f"{pid}/setgroups", "deny")
+                proc.write(f"{pid}/gid_map", format_proc_map(maps.gid_maps))
         except OSError as exc:
             raise PauseError(f"cannot write the id map of the user namespace: {exc.strerror}") from None
+        except SyscallError as exc:
+            raise PauseError(f"cannot write the id map of the user namespace: {os.strerror(exc.errno)}") from None
         return
     import subprocess  # only on the creation path: keeps the join path lean
 

@@ -46,6 +46,14 @@ FSMOUNT_CLOEXEC = 1
 MOUNT_ATTR_RDONLY = 1
 MOVE_MOUNT_F_EMPTY_PATH = 4
 AT_FDCWD = -100
+AT_EMPTY_PATH = 0x1000
+AT_RECURSIVE = 0x8000
+OPEN_TREE_CLONE = 1
+OPEN_TREE_CLOEXEC = os.O_CLOEXEC
+MOUNT_ATTR_IDMAP = 0x00100000
+
+# statfs f_type values (linux/magic.h)
+PROC_SUPER_MAGIC = 0x9FA0
 
 # openat2 resolve flags (linux/openat2.h)
 RESOLVE_NO_XDEV = 0x01
@@ -74,6 +82,9 @@ _SYSCALL_NUMBERS = {
     "fsconfig": (431, 431),
     "fsmount": (432, 432),
     "close_range": (436, 436),
+    "open_tree": (428, 428),
+    "mount_setattr": (442, 442),
+    "fstatfs": (138, 44),
     "seccomp": (317, 277),
 }
 
@@ -197,6 +208,37 @@ class Syscalls:
         self._check("move_mount", self._libc.syscall(nr, ffi.cast("int", mntfd), ffi.new("char[]", b""),
                                                     ffi.cast("int", AT_FDCWD), ffi.new("char[]", target.encode()),
                                                     ffi.cast("unsigned int", MOVE_MOUNT_F_EMPTY_PATH)), target)
+
+    def open_tree(self, dirfd: int, path: str, flags: int) -> int:
+        """open_tree(2): an O_PATH fd of `path`, or with OPEN_TREE_CLONE a detached copy of
+        its mount (with AT_RECURSIVE its submounts too) that nobody can mount over."""
+        ffi = self._ffi
+        nr = ffi.cast("long", _syscall_number("open_tree"))
+        return self._check("open_tree", self._libc.syscall(nr, ffi.cast("int", dirfd),
+                                                          ffi.new("char[]", path.encode()),
+                                                          ffi.cast("unsigned int", flags)), path)
+
+    def mount_setattr(self, dirfd: int, path: str, flags: int, attr_set: int = 0, attr_clr: int = 0,
+                      propagation: int = 0, userns_fd: int = 0) -> None:
+        """mount_setattr(2) with a struct mount_attr (e.g. MOUNT_ATTR_IDMAP and a user
+        namespace fd, on a detached mount from open_tree(OPEN_TREE_CLONE))."""
+        import struct
+
+        ffi = self._ffi
+        raw = struct.pack("=QQQQ", attr_set, attr_clr, propagation, userns_fd)
+        buf = ffi.new("char[]", raw)
+        nr = ffi.cast("long", _syscall_number("mount_setattr"))
+        self._check("mount_setattr", self._libc.syscall(nr, ffi.cast("int", dirfd), ffi.new("char[]", path.encode()),
+                                                       ffi.cast("unsigned int", flags), buf,
+                                                       ffi.cast("size_t", len(raw))), path)
+
+    def fstatfs_type(self, fd: int) -> int:
+        """f_type of fstatfs(2) (the first field of struct statfs, a native long)."""
+        ffi = self._ffi
+        buf = ffi.new("char[]", 256)  # struct statfs is 120 bytes on x86_64 and aarch64
+        nr = ffi.cast("long", _syscall_number("fstatfs"))
+        self._check("fstatfs", self._libc.syscall(nr, ffi.cast("int", fd), buf))
+        return ffi.cast("long *", buf)[0] & 0xFFFFFFFF
 
     def sethostname(self, name: str) -> None:
         raw = name.encode()

@@ -16,6 +16,7 @@ from engine.errors import SyscallError
 from engine.runtime.builtin import process as proc
 from engine.runtime.builtin import sync
 from engine.runtime.builtin.init import NS_FLAGS, NS_PROC, reset_signals, seal_imports
+from engine.runtime.procfs import ProcfsHandle
 from engine.runtime.syscalls import CLONE_NEWNS, CLONE_NEWUSER
 
 ORDER = ["user", "cgroup", "ipc", "uts", "network", "pid", "mount"]
@@ -33,6 +34,8 @@ def exec_child(sc, target_pid: int, spec: dict, process: dict, chan: socket.sock
             except OSError:
                 pass
         wanted = {ns["type"] for ns in (spec.get("linux") or {}).get("namespaces") or []}
+        # our own /proc, before the container's mount namespace hides it (procfs.py)
+        handle = ProcfsHandle.open() if process.get("oomScoreAdj") is not None else None
         fds = []
         try:
             for kind in ORDER:
@@ -58,7 +61,7 @@ def exec_child(sc, target_pid: int, spec: dict, process: dict, chan: socket.sock
             os._exit(0)
         os.chdir("/")
         path, env = proc.become(sc, chan, process, (spec.get("linux") or {}).get("seccomp"),
-                                stdio=stdio, terminal_fd=terminal_fd, console=console)
+                                stdio=stdio, terminal_fd=terminal_fd, console=console, proc=handle)
         try:  # mark, not close: the channel closes at exec, telling the parent it worked
             sc.close_range(3, 0xFFFFFFFF, 4)
         except SyscallError:

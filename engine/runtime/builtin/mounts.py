@@ -16,6 +16,7 @@ import stat
 from engine.archive.inroot import InRoot
 from engine.errors import HullError, SyscallError
 from engine.record import Factory, Record
+from engine.runtime.procfs import NotProcfs, ProcfsHandle, is_procfs
 from engine.runtime.syscalls import (MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY,
                                      MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE)
 
@@ -96,10 +97,22 @@ class RootfsBuilder:
         self.host_dev = host_dev
         self.root: InRoot | None = None
         self.warnings: list[str] = []
+        # the runtime's private procfs handle (engine/runtime/procfs.py) while preparing:
+        # sysctls go through it, never through the container's /proc
+        self.proc: ProcfsHandle | None = None
 
     # -- the whole sequence -----------------------------------------------------------
     def prepare(self) -> None:
         """Everything up to (not including) pivot_root."""
+        self.proc = ProcfsHandle.open()  # before any mount of the container exists
+        try:
+            self._check_proc_self_fd()
+            self._prepare()
+        finally:
+            self.proc.close()
+            self.proc = None
+
+    def _prepare(self) -> None:
         prop = _PROPAGATION.get(self.linux.get("rootfsPropagation") or "", MS_PRIVATE | MS_REC)
         self.sc.mount(None, "/", None, MS_REC | (prop & ~MS_REC or MS_PRIVATE))
         self.sc.mount(self.rootfs, self.rootfs, None, MS_BIND | MS_REC)
@@ -131,6 +144,15 @@ class RootfsBuilder:
         prop = self.linux.get("rootfsPropagation")
         if prop in _PROPAGATION:
             self.sc.mount(None, "/", None, _PROPAGATION[prop])
+
+    def _check_proc_self_fd(self) -> None:
+        """Every mount here goes through /proc/self/fd/N of our own /proc: it must be procfs."""
+        fd = os.open("/proc/self/fd", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            if not is_procfs(fd):
+                raise NotProcfs("open", errno.EXDEV, "/proc/self/fd is not on procfs")
+        finally:
+            os.close(fd)
 
     # -- one spec mount -----------------------------------------------------------------
     def mount_one(self, m: dict) -> None:
@@ -401,14 +423,20 @@ class RootfsBuilder:
             os.close(parent)
 
     def write_sysctls(self) -> None:
-        """linux.sysctl through the container's own /proc (dots become slashes: no `..`)."""
-        assert self.root is not None
-        for key, value in (self.linux.get("sysctl") or {}).items():
-            fd = self.root.open(os.fsencode("/proc/sys/" + key.replace(".", "/")), os.O_WRONLY | os.O_CLOEXEC)
-            try:
-                os.write(fd, str(value).encode())
-            finally:
-                os.close(fd)
+        """linux.sysctl through the private procfs handle, not the container's /proc (a
+        bind or symlink there could redirect the write, CVE-2025-52881); the values
+        follow our namespaces (net, ipc, uts), whichever procfs instance opens them.
+        Dots become slashes, so a key has no `..`; the handle refuses leaving procfs."""
+        sysctls = self.linux.get("sysctl") or {}
+        if not sysctls:
+            return
+        proc = self.proc or ProcfsHandle.open()
+        try:
+            for key, value in sysctls.items():
+                proc.write("sys/" + key.replace(".", "/"), str(value))
+        finally:
+            if proc is not self.proc:
+                proc.close()
 
     # -- masked and read-only paths -----------------------------------------------------
     def mask(self, path: str) -> None:

@@ -17,6 +17,7 @@ import termios
 from engine.errors import CannotInvoke, CommandNotFound, SyscallError
 from engine.runtime import capabilities, seccomp_load
 from engine.runtime.builtin import sync
+from engine.runtime.procfs import NotProcfs, ProcfsHandle
 from engine.runtime.syscalls import PR_SET_NO_NEW_PRIVS
 
 RLIMITS = {name: getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")}
@@ -46,15 +47,25 @@ def apply_rlimits(process: dict) -> None:
             pass
 
 
-def apply_oom_score_adj(process: dict) -> None:
+def apply_oom_score_adj(process: dict, proc=None) -> None:
+    """Through `proc`, the runtime's private procfs handle taken before the container's
+    mounts were visible (engine/runtime/procfs.py): the container's own /proc could send
+    the write elsewhere (CVE-2025-52881).  Without one, the /proc we see now is used, verified."""
     adj = process.get("oomScoreAdj")
     if adj is None:
         return
+    handle = proc
     try:
-        with open("/proc/self/oom_score_adj", "w") as f:
-            f.write(str(int(adj)))
-    except OSError:
+        if handle is None:
+            handle = ProcfsHandle.open()
+        handle.write("self/oom_score_adj", str(int(adj)))
+    except NotProcfs:
+        raise
+    except (OSError, SyscallError):
         pass  # lowering it needs CAP_SYS_RESOURCE in the initial namespace: best effort
+    finally:
+        if handle is not None and handle is not proc:
+            handle.close()
 
 
 def lookup_executable(args: list[str], env: dict[str, str], cwd: str) -> str:
@@ -174,14 +185,15 @@ def set_stdio(fds: tuple[int | None, int | None, int | None]) -> None:
 
 
 def become(sc, chan, process: dict, seccomp: dict | None, *, stdio: tuple, terminal_fd: int | None,
-           console: bool, bind_console=None) -> tuple[str, dict[str, str]]:
+           console: bool, bind_console=None, proc=None) -> tuple[str, dict[str, str]]:
     """Turn the calling child into the container's process, in the order both the
     first process (create) and exec need: stdio or terminal, rlimits, oom score,
     security (user, capabilities, no_new_privs, seccomp), cwd; then the program's
     path inside the container.  Returns (path, env) for execve.
 
     console: make a pty inside the container and send its master over `chan`;
-    bind_console(slave), when given, is called with the slave first (/dev/console)."""
+    bind_console(slave), when given, is called with the slave first (/dev/console);
+    proc: the runtime's private procfs handle (engine/runtime/procfs.py), closed here."""
     if console:
         master, slave = open_pty_inside(int((process.get("user") or {}).get("uid", 0)))
         if bind_console is not None:
@@ -194,7 +206,11 @@ def become(sc, chan, process: dict, seccomp: dict | None, *, stdio: tuple, termi
     else:
         set_stdio(stdio)
     apply_rlimits(process)
-    apply_oom_score_adj(process)
+    try:
+        apply_oom_score_adj(process, proc)
+    finally:
+        if proc is not None:
+            proc.close()  # nothing of the container's may inherit it
     apply_security(sc, process, seccomp)
     set_cwd(process)
     env = env_dict(process)
