@@ -87,7 +87,28 @@ class TemporaryService:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+USAGE = """Usage:
+  {prog} [options]
+
+Run compose workloads via an external provider such as docker-compose or podman-compose.
+Every argument goes to the provider; DOCKER_HOST points at Hull's socket (a temporary
+service is started when none listens).  The provider is HULL_COMPOSE_PROVIDER or
+PODMAN_COMPOSE_PROVIDER, else docker-compose, else podman-compose.
+PODMAN_COMPOSE_WARNING_LOGS=false silences the notice on stderr.
+"""
+
+
 def main(prog: str, argv: list[str], ctx: Context) -> int:
+    if argv[:1] in (["-h"], ["--help"]):  # ours, then the provider's (as podman compose --help)
+        sys.stdout.write(USAGE.format(prog=prog))
+        sys.stdout.flush()
+        try:
+            provider = find_provider()
+        except HullError:
+            return 0
+        sys.stdout.write("\nThe following help text is from " + provider + ":\n\n")
+        sys.stdout.flush()
+        return subprocess.call([provider, "--help"], stdin=subprocess.DEVNULL)
     provider = find_provider()
     cfg = ctx.config()
     env = dict(os.environ)

@@ -17,6 +17,7 @@ from engine.cli.parser import GLOBAL_VALUE_FLAGS, LOG_LEVELS, Context, HullParse
 from engine.errors import HullError, InvalidArgument
 
 VERSION = "0.1.0"
+PODMAN_LEVEL = "5.0.0"  # the Podman CLI/libpod API level Hull follows (engine/api/http.py)
 
 # name -> (module, one-line help).  Groups (image, system) dispatch further.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -114,7 +115,9 @@ def split_global(argv: Sequence[str], ctx: Context) -> list[str]:
             sys.stdout.write(_usage_text())
             raise SystemExit(0)
         if flag in ("-v", "--version"):
-            sys.stdout.write(f"hull version {VERSION}\n")
+            # The Podman level last: tools such as podman-compose read the last word as the
+            # Podman version to decide which features (wait --condition=healthy) exist.
+            sys.stdout.write(f"hull version {VERSION}, podman {PODMAN_LEVEL}\n")
             raise SystemExit(0)
         if flag in ("-r", "--remote"):  # a bool flag: --remote, --remote=false
             ctx.remote_flag = value.lower() not in ("false", "0", "f") if eq else True

@@ -127,6 +127,8 @@ def build(p: HullParser, run: bool = True) -> None:
            "and --os)")
     _value(p, "--pod", help='Run container in an existing pod')
     _value(p, "--pod-id-file", help="Read the pod ID from the file")
+    _list(p, "--requires", dest="requires", help="Add one or more requirement containers that must be started "
+          "before this container will start")
     p.add_bool("--privileged", help="Give extended privileges to container")
     _list(p, "-p", "--publish", dest="publish", help="Publish a container's port, or a range of ports, "
           "to the host")
@@ -355,6 +357,7 @@ def to_options(ns: argparse.Namespace, image: str, command: list[str], *, detach
         uts=_namespace_mode(ns.uts, "uts"),
         pid=_namespace_mode(ns.pid, "pid"),
     )
+    opts.requires = [name for value in ns.requires for name in value.split(",") if name]
     if ns.pod or ns.pod_id_file:  # joined (or made, new:NAME) by the create service
         opts.pod = ns.pod or _read_pod_id_file(ns.pod_id_file)
     if ns.publish or ns.publish_all or ns.expose:  # -p/-P/--expose (engine/network/ports.py)

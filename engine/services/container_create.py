@@ -338,6 +338,8 @@ def _create(cfg: EngineConfig, store: Any, opts: Any, runtime: str | None, pull_
         from engine.network.lifecycle import resolve_dependencies
 
         resolve_dependencies(store, opts)  # container:NAME -> container:<ID>
+    # --requires NAME: kept as IDs (a rename must not break it); a missing one is Podman's error
+    opts.requires = [store.containers.lookup(name).id for name in opts.requires]
     config = image_config(store, image)
     port_warnings: list[str] = []
     if opts.publish or opts.publish_all:  # -p/-P: joined, conflicts refused, EXPOSEd ports added

@@ -180,13 +180,15 @@ def _start_one(cfg: EngineConfig, store: Any, c: Container, attach: bool = False
 
 
 def _start_dependencies(cfg: EngineConfig, store: Any, c: Container) -> None:
-    """Containers whose namespaces `c` joins (container:X) run first (Podman starts them)."""
+    """Containers whose namespaces `c` joins (container:X) or that it --requires run first
+    (Podman starts them)."""
     opts = c.options or {}
-    if not any(str(opts.get(k) or "").startswith("container") for k in ("network", "ipc", "uts", "pid")):
-        return
-    from engine.network.lifecycle import dependencies
+    deps = list(opts.get("requires") or [])
+    if any(str(opts.get(k) or "").startswith("container") for k in ("network", "ipc", "uts", "pid")):
+        from engine.network.lifecycle import dependencies
 
-    for dep in dependencies(opts):
+        deps += dependencies(opts)
+    for dep in deps:
         try:
             other = store.containers.get(dep)
         except ContainerNotFound:

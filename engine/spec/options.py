@@ -228,6 +228,7 @@ class ContainerOptions(_Option):
     uts: str = ""
     pid: str = ""
     pod: str = ""                     # pod ID when the container belongs to a pod
+    requires: list[str] = Factory(list)  # --requires: IDs of containers started before this one
     # systemd (issue 8): --sdnotify (""/ignore: nothing; conmon: the monitor sends READY=1 and
     # MAINPID; container: the socket goes into the container; healthy: READY once healthy),
     # --conmon-pidfile (the monitor's pid, plain, for PIDFile=), and the argv that made it
