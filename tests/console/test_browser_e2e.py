@@ -90,6 +90,9 @@ def test_console_in_chromium(console_for, hull, registry, busybox_image, tmp_pat
         page.fill("input[name=reference]", reference)
         page.check("input[name=insecure]")
         page.click("form:has(input[name=reference]) button[type=submit]")
+        # pull.js sends it over /ws/pull: one progress bar per layer, then the page reloads.
+        page.wait_for_selector(".pull-title[data-pulled]", timeout=120000)
+        assert page.locator("li.pull-layer").count() >= 1
         page.wait_for_load_state()
         deadline = time.monotonic() + 60
         while "e2e/busybox" not in page.content():

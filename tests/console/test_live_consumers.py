@@ -258,3 +258,33 @@ def test_live_sockets_refuse_strangers(path: str) -> None:
 
     assert not asyncio.run(attempt(headers()))  # no session
     assert not asyncio.run(attempt(headers(origin="http://127.0.0.1:9999", session=owner_session_key())))
+
+
+# -- pull -----------------------------------------------------------------------------------------
+def test_pull_reports_each_layer_then_the_image(engine, registry) -> None:
+    from tests.fixtures.registry import make_layer_tar, push_raw_image
+
+    push_raw_image(registry, "progress/me", "v1", [make_layer_tar({"a": b"a" * 100_000}),
+                                                   make_layer_tar({"b": b"b" * 50_000})])
+
+    async def scenario() -> list[Any]:
+        comm = await open_socket(f"/ws/pull?reference={registry.host}/progress/me:v1&insecure=1")
+        return await receive_until(comm, lambda fs: any("closed" in f for f in fs), timeout=120)
+
+    frames = asyncio.run(scenario())
+    blobs = {f["digest"] for f in frames if f.get("type") == "progress" and f["kind"] == "blob"}
+    done = {f["digest"] for f in frames if f.get("type") == "progress" and f["kind"] == "blob"
+            and f["status"] in ("done", "extracting")}
+    assert len(blobs) == 2 and done == blobs
+    pulled = next(f for f in frames if f.get("type") == "pulled")
+    assert frames[-1] == {"closed": 1000}
+    assert pulled["id"] in engine("images", "-q", "--no-trunc").ok().stdout
+
+
+def test_pull_of_a_bad_name_is_refused(engine) -> None:
+    async def scenario() -> list[Any]:
+        comm = await open_socket("/ws/pull?reference=UPPER/Case::x")
+        return await receive_until(comm, lambda fs: any("closed" in f for f in fs))
+
+    frames = asyncio.run(scenario())
+    assert frames[0]["type"] == "error" and frames[-1] == {"closed": 4400}

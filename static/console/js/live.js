@@ -52,4 +52,5 @@
   if (document.querySelector("[data-live-stats], tr[data-container-id] [data-stat], [data-stats][data-container-id], [data-stats-total]")) need("stats.js");
   if (document.querySelector("[data-logs]")) need("logs.js");
   if (document.querySelector("[data-terminal][data-container-id]")) need("terminal.js");
+  if (document.querySelector("form[data-pull-form]")) need("pull.js");
 })();
