@@ -217,14 +217,21 @@ def _mode(cfg: Any, opts: Any) -> str:
     return default_mode(cfg)
 
 
-def build_view(cfg: Any, store: Any, c: Any, opts: Any, state: dict | None = None) -> NetView:
+def build_view(cfg: Any, store: Any, c: Any, opts: Any, state: dict | None = None, _depth: int = 0) -> NetView:
     """NetView from the options, the network store (addresses known since create) and,
-    at start, the datapath's state (network.json contents)."""
+    at start, the datapath's state (network.json contents).  container:X sees X's network."""
     state = state or {}
     mode = state.get("mode") or _mode(cfg, opts)
+    if mode == "container" and _depth < 8:
+        joined = _joined(store, opts.network_arg)
+        if joined is not None:
+            from engine.network.lifecycle import state as net_state
+
+            other, other_opts = joined
+            return build_view(cfg, store, other, other_opts, net_state(cfg, other.id), _depth + 1)
     view = NetView(mode=mode)
     if mode == "bridge":
-        _bridge_view(cfg, store, c, view)
+        _bridge_view(cfg, store, c, view, state)
     elif mode == "pasta":
         from engine.network import pasta
 
@@ -247,6 +254,20 @@ def build_view(cfg: Any, store: Any, c: Any, opts: Any, state: dict | None = Non
     return view
 
 
+def _joined(store: Any, target: str) -> tuple[Any, Any] | None:
+    """The container whose network namespace `--network container:<target>` joins."""
+    from engine.errors import ContainerNotFound
+    from engine.spec.options import ContainerOptions
+
+    if not target or store is None:
+        return None
+    try:
+        other = store.containers.get(target)
+    except ContainerNotFound:
+        return None
+    return other, ContainerOptions.from_dict(other.options)
+
+
 def _state_ips(state: dict) -> list[str]:
     """network.json "addresses": [{"ip", "prefix"}] (or plain strings)."""
     out = []
@@ -257,10 +278,14 @@ def _state_ips(state: dict) -> list[str]:
     return out
 
 
-def _bridge_view(cfg: Any, store: Any, c: Any, view: NetView) -> None:
+def _bridge_view(cfg: Any, store: Any, c: Any, view: NetView, state: dict | None = None) -> None:
     networks = store.networks
     v6 = False
-    for att in networks.of_container(c.id):
+    atts = networks.of_container(c.id)
+    if state and state.get("attachments") is not None:  # the datapath's word (a disconnect
+        plugged = {a.get("network") for a in state["attachments"]}  # drops the row after)
+        atts = [a for a in atts if a.network_name in plugged]
+    for att in atts:
         net = networks.get(att.network_id)
         ip = att.ip.split("/", 1)[0]
         if ip:
@@ -300,14 +325,25 @@ def write_network_files(cfg: Any, store: Any, c: Any, state: dict | None = None)
     from engine.spec.options import ContainerOptions
 
     opts = ContainerOptions.from_dict(c.options)
-    if (opts.network or "") in ("container", "ns"):
-        return  # another container's / a foreign netns: files as made at create
+    if (opts.network or "") == "ns":
+        return  # a foreign netns: files as made at create
     view = build_view(cfg, store, c, opts, state)
     userdata = store.containers.userdata(c.id)
-    write_in_place(userdata / "resolv.conf", resolv_conf(opts, view=view))
+    resolv, base_hosts = resolv_conf(opts, view=view), "/etc/hosts"
+    if opts.network == "container":
+        # Podman: the joined container's files (copied at each start: our --add-host
+        # entries first, then its hosts, then our names on its addresses)
+        joined = _joined(store, opts.network_arg)
+        other = store.containers.userdata(joined[0].id) if joined is not None else None
+        if other is not None and os.path.exists(other / "resolv.conf"):
+            with open(other / "resolv.conf", encoding="utf-8", errors="replace") as fh:
+                resolv = fh.read()
+        if other is not None and os.path.exists(other / "hosts"):
+            base_hosts = str(other / "hosts")
+    write_in_place(userdata / "resolv.conf", resolv)
     if not opts.no_hosts:
         hostname = _hostname(userdata, c)
-        write_in_place(userdata / "hosts", hosts_file(opts, hostname, c.name, view=view))
+        write_in_place(userdata / "hosts", hosts_file(opts, hostname, c.name, host_file=base_hosts, view=view))
 
 
 def _hostname(userdata: Path, c: Any) -> str:

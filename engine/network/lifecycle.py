@@ -141,7 +141,17 @@ def setup(cfg: EngineConfig, store: Any, c: Any) -> dict | None:
         doc = {"mode": "container", "container": joins["network"], "netns": paths["network"]}
         _save(cfg, c.id, doc)
     _write_namespace_paths(store, c, paths)
+    if doc is not None:
+        _write_files(cfg, store, c, doc)
     return doc
+
+
+def _write_files(cfg: EngineConfig, store: Any, c: Any, doc: dict | None) -> None:
+    """/etc/hosts and resolv.conf from what the datapath knows now (rewritten in place:
+    a running container's bind mounts see it)."""
+    from engine.network.hostsfiles import write_network_files
+
+    write_network_files(cfg, store, c, doc)
 
 
 def _join_path(store: Any, target: str, nstype: str) -> str:
@@ -338,7 +348,9 @@ def connect_running(cfg: EngineConfig, store: Any, c: Any, att: Any) -> None:
     """`network connect` of a running container: bridge.py plugs it in, the state follows."""
     from engine.network import bridge  # type: ignore[attr-defined]
 
-    _save(cfg, c.id, bridge.connect_running(cfg, store, c, att, state(cfg, c.id)))
+    doc = bridge.connect_running(cfg, store, c, att, state(cfg, c.id))
+    _save(cfg, c.id, doc)
+    _write_files(cfg, store, c, doc)
 
 
 def disconnect_running(cfg: EngineConfig, store: Any, c: Any, att: Any) -> None:
@@ -347,7 +359,9 @@ def disconnect_running(cfg: EngineConfig, store: Any, c: Any, att: Any) -> None:
         return
     from engine.network import bridge  # type: ignore[attr-defined]
 
-    _save(cfg, c.id, bridge.disconnect_running(cfg, store, c, att, doc))
+    doc = bridge.disconnect_running(cfg, store, c, att, doc)
+    _save(cfg, c.id, doc)
+    _write_files(cfg, store, c, doc)
 
 
 # ---------------------------------------------------------------- teardown
