@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from console.views import container_detail, containers, events, home, images, login, networks, pods, static, volumes
+from console.views import container_detail, containers, events, home, image_browser, images, login, networks, pods, static, volumes
 
 # Names and ids go in URLs as typed: containers, pods, volumes and networks have
 # names without "/", images may have "/", ":" and "@" (`localhost/app:1.0`), so
@@ -30,6 +30,7 @@ urlpatterns = [
     path("images/pull", images.pull, name="image_pull"),
     path("images/prune", images.prune, name="image_prune"),
     re_path(rf"^images/{IMAGE}/(?P<verb>tag|untag|push|remove)$", images.action, name="image_action"),
+    re_path(rf"^images/{IMAGE}/browse/$", image_browser.browse, name="image_browse"),
     re_path(rf"^images/(?!.*/browse/$){IMAGE}/$", images.detail, name="image"),
     # volumes
     path("volumes/", volumes.volume_list, name="volumes"),
