@@ -17,7 +17,7 @@ from engine.config import EngineConfig
 from engine.errors import Conflict, HullError, InUse, InvalidArgument, NetworkNotFound
 from engine.services.common import enter_userns, open_store, rfc3339
 from engine.services.events import emit
-from engine.services.removal import RemovalReport
+from engine.services.removal import RemovalReport, remove_users
 
 LIST_FILTERS = ("name", "id", "driver", "label", "label!", "until", "dangling")
 PRUNE_FILTERS = ("label", "label!", "until")
@@ -199,25 +199,19 @@ def remove(cfg: EngineConfig, names: list[str], force: bool = False, timeout: in
     if force:
         enter_userns(cfg)
     store = open_store(cfg)
-    report = RemoveReport()
-    for text in names:
-        try:
-            net = store.networks.lookup(text)
-            if net.is_default:
-                raise Conflict(f"default network {net.name} cannot be removed")
-            users = store.networks.users(net.id)
-            if users and force:
-                from engine.services.containers import RmOptions, remove as remove_containers
 
-                rm = remove_containers(cfg, users, RmOptions(force=True, time=timeout))
-                if rm.errors:
-                    raise rm.errors[0]
-            store.networks.remove(net.id)
-            _event(cfg, "remove", net)
-            report.removed.append(text)
-        except HullError as err:
-            report.errors.append(err)
-    return report
+    def remove_one(text: str) -> str:
+        net = store.networks.lookup(text)
+        if net.is_default:
+            raise Conflict(f"default network {net.name} cannot be removed")
+        users = store.networks.users(net.id)
+        if users and force:
+            remove_users(cfg, users, timeout)
+        store.networks.remove(net.id)
+        _event(cfg, "remove", net)
+        return text
+
+    return RemoveReport().remove_each(names, remove_one)
 
 
 def prune(cfg: EngineConfig, filters: dict[str, list[str]] | None = None) -> list[str]:

@@ -420,19 +420,14 @@ def remove(cfg: EngineConfig, names: list[str], force: bool = False, all: bool =
         raise InvalidArgument("when using the --all switch, you may not pass any pods names or IDs")
     enter_userns(cfg)
     store = open_store(cfg)
-    report = PodRmReport()
+
+    def remove_one(text: str) -> str:
+        pod = _lookup(store, text)
+        _remove_one(cfg, store, pod, force, timeout)
+        return pod.id
+
     targets = [p.id for p in store.pods.list()] if all else list(names)
-    for text in targets:
-        try:
-            pod = _lookup(store, text)
-            _remove_one(cfg, store, pod, force, timeout)
-            report.removed.append(pod.id)
-        except PodNotFound as err:
-            if not ignore:
-                report.errors.append(err)
-        except HullError as err:
-            report.errors.append(err)
-    return report
+    return PodRmReport().remove_each(targets, remove_one, ignore)
 
 
 def _remove_one(cfg: EngineConfig, store: Any, pod: Pod, force: bool, timeout: int | None) -> None:

@@ -3,6 +3,8 @@ Podman gives them."""
 
 from __future__ import annotations
 
+from typing import Any, Callable, Iterable
+
 from engine.errors import HullError, NotFound
 from engine.record import Factory, Record
 
@@ -33,3 +35,26 @@ class RemovalReport(Record):
     @property
     def exit_code(self) -> int:
         return removal_exit_code(self.errors, self.NOT_FOUND, self.IN_USE)
+
+    def remove_each(self, names: Iterable[str], remove_one: Callable[[str], str], ignore: bool = False) -> Any:
+        """Call `remove_one` on each name: the name it returns goes to `removed`, a HullError
+        to `errors` (an unknown name, NOT_FOUND, is passed over with `ignore`).  Returns self."""
+        for text in names:
+            try:
+                self.removed.append(remove_one(text))
+            except self.NOT_FOUND as err:
+                if not ignore:
+                    self.errors.append(err)
+            except HullError as err:
+                self.errors.append(err)
+        return self
+
+
+def remove_users(cfg: Any, container_ids: list[str], timeout: int | None) -> None:
+    """`volume rm -f` / `network rm -f`: the containers using the object are removed first
+    (stopped if running), as Podman; the first failure is raised."""
+    from engine.services.containers import RmOptions, remove as remove_containers
+
+    rm = remove_containers(cfg, container_ids, RmOptions(force=True, time=timeout))
+    if rm.errors:
+        raise rm.errors[0]

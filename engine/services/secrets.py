@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.config import EngineConfig
-from engine.errors import HullError, InvalidArgument, NotFound
+from engine.errors import InvalidArgument
 from engine.services.common import open_store, rfc3339
 from engine.services.events import emit
 from engine.services.removal import RemovalReport
@@ -80,16 +80,11 @@ def remove(cfg: EngineConfig, names: list[str], all: bool = False, ignore: bool 
     if all and names:
         raise InvalidArgument("when using the --all switch, you may not pass any secret names")
     store = open_store(cfg)
-    report = RemoveReport()
+
+    def remove_one(text: str) -> str:
+        secret = store.secrets.remove(text)
+        emit(cfg, "secret", "remove", id=secret.id, name=secret.name)
+        return secret.id
+
     targets = [s.id for s in store.secrets.list()] if all else names
-    for text in targets:
-        try:
-            secret = store.secrets.remove(text)
-            emit(cfg, "secret", "remove", id=secret.id, name=secret.name)
-            report.removed.append(secret.id)
-        except NotFound as err:
-            if not ignore:
-                report.errors.append(err)
-        except HullError as err:
-            report.errors.append(err)
-    return report
+    return RemoveReport().remove_each(targets, remove_one, ignore)

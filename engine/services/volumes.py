@@ -9,7 +9,7 @@ from engine.config import EngineConfig
 from engine.errors import HullError, InUse, InvalidArgument, VolumeNotFound
 from engine.services.common import enter_userns, open_store, rfc3339
 from engine.services.events import emit
-from engine.services.removal import RemovalReport
+from engine.services.removal import RemovalReport, remove_users
 
 LIST_FILTERS = ("name", "driver", "label", "label!", "dangling", "until", "opt", "scope", "anonymous")
 
@@ -124,27 +124,18 @@ def remove(cfg: EngineConfig, names: list[str], force: bool = False, all: bool =
         raise InvalidArgument("must provide at least one volume name or --all")
     enter_userns(cfg)
     store = open_store(cfg)
-    report = RemoveReport()
-    targets = [v.name for v in store.volumes.list()] if all else names
-    for text in targets:
-        try:
-            volume = store.volumes.lookup(text)
-            users = store.volumes.users(volume.name)
-            if users and force:
-                from engine.services.containers import RmOptions, remove as remove_containers
 
-                rm = remove_containers(cfg, users, RmOptions(force=True, time=timeout))
-                if rm.errors:
-                    raise rm.errors[0]
-            store.volumes.remove(volume.name)
-            emit(cfg, "volume", "remove", id=volume.name, name=volume.name)
-            report.removed.append(volume.name)
-        except VolumeNotFound as err:
-            if not ignore:
-                report.errors.append(err)
-        except HullError as err:
-            report.errors.append(err)
-    return report
+    def remove_one(text: str) -> str:
+        volume = store.volumes.lookup(text)
+        users = store.volumes.users(volume.name)
+        if users and force:
+            remove_users(cfg, users, timeout)
+        store.volumes.remove(volume.name)
+        emit(cfg, "volume", "remove", id=volume.name, name=volume.name)
+        return volume.name
+
+    targets = [v.name for v in store.volumes.list()] if all else names
+    return RemoveReport().remove_each(targets, remove_one, ignore)
 
 
 def prune(cfg: EngineConfig, filters: dict[str, list[str]] | None = None) -> list[tuple[str, int]]:
