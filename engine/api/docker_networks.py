@@ -7,6 +7,7 @@ from typing import Any
 from engine.api import context
 from engine.api.http import Request
 from engine.api.params import filters
+from engine.api.responses import send_removal
 from engine.api.router import route
 from engine.errors import Conflict, HullError, InvalidArgument
 
@@ -100,10 +101,7 @@ def create_network(request: Request) -> None:
 def remove_network(request: Request, name: str) -> None:
     from engine.services.networks import remove
 
-    report = remove(context.config(), [name], force=request.flag("force"))
-    if report.errors:
-        raise report.errors[0]
-    request.send_empty(204)
+    send_removal(request, remove(context.config(), [name], force=request.flag("force")))
 
 
 @route("POST", "/networks/{name}/connect")

@@ -7,6 +7,7 @@ from typing import Any
 from engine.api import context
 from engine.api.http import Request
 from engine.api.params import filters
+from engine.api.responses import send_removal
 from engine.api.router import route
 from engine.errors import InvalidArgument
 
@@ -56,10 +57,7 @@ def inspect_volume(request: Request, name: str) -> None:
 def remove_volume(request: Request, name: str) -> None:
     from engine.services.volumes import remove
 
-    report = remove(context.config(), [name], force=request.flag("force"))
-    if report.errors:
-        raise report.errors[0]
-    request.send_empty(204)
+    send_removal(request, remove(context.config(), [name], force=request.flag("force")))
 
 
 @route("POST", "/volumes/prune")

@@ -8,6 +8,7 @@ from engine.api import context
 from engine.api.docker_images import Progress, _PULL_VERBS, summary_doc
 from engine.api.http import Request
 from engine.api.params import BodyReader, StreamWriter, filters, registry_creds
+from engine.api.responses import send_exists
 from engine.api.router import route
 from engine.errors import HullError, ImageNotFound, InvalidArgument
 
@@ -45,9 +46,7 @@ def inspect_image(request: Request, name: str) -> None:
 def image_exists(request: Request, name: str) -> None:
     from engine.services.images import exists
 
-    if not exists(context.config(), name):
-        raise ImageNotFound(f"{name}: image not known")
-    request.send_empty(204)
+    send_exists(request, exists(context.config(), name), ImageNotFound(f"{name}: image not known"))
 
 
 @route("GET", "/images/{name:path}/history", libpod=True)

@@ -9,6 +9,7 @@ from typing import Any
 from engine.api import context
 from engine.api.http import Request
 from engine.api.params import filters
+from engine.api.responses import send_exists, send_removal
 from engine.api.router import route
 from engine.errors import InvalidArgument, NetworkNotFound, NotFound, VolumeNotFound
 
@@ -47,19 +48,15 @@ def inspect_volume(request: Request, name: str) -> None:
 def volume_exists(request: Request, name: str) -> None:
     from engine.services.volumes import exists
 
-    if not exists(context.config(), name):
-        raise VolumeNotFound(f"no volume with name {name!r} found: no such volume")
-    request.send_empty(204)
+    send_exists(request, exists(context.config(), name),
+                VolumeNotFound(f"no volume with name {name!r} found: no such volume"))
 
 
 @route("DELETE", "/volumes/{name}", libpod=True)
 def remove_volume(request: Request, name: str) -> None:
     from engine.services.volumes import remove
 
-    report = remove(context.config(), [name], force=request.flag("force"))
-    if report.errors:
-        raise report.errors[0]
-    request.send_empty(204)
+    send_removal(request, remove(context.config(), [name], force=request.flag("force")))
 
 
 @route("POST", "/volumes/prune", libpod=True)
@@ -115,9 +112,8 @@ def inspect_network(request: Request, name: str) -> None:
 def network_exists(request: Request, name: str) -> None:
     from engine.services.networks import exists
 
-    if not exists(context.config(), name):
-        raise NetworkNotFound(f"unable to find network with name or ID {name}: network not found")
-    request.send_empty(204)
+    send_exists(request, exists(context.config(), name),
+                NetworkNotFound(f"unable to find network with name or ID {name}: network not found"))
 
 
 @route("DELETE", "/networks/{name}", libpod=True)
@@ -125,9 +121,7 @@ def remove_network(request: Request, name: str) -> None:
     from engine.services.networks import remove
 
     report = remove(context.config(), [name], force=request.flag("force"), timeout=request.int_arg("timeout"))
-    if report.errors:
-        raise report.errors[0]
-    request.send_json([{"Name": name, "Err": None}])
+    send_removal(request, report, [{"Name": name, "Err": None}])
 
 
 @route("POST", "/networks/{name}/connect", libpod=True)
@@ -219,19 +213,14 @@ def inspect_secret(request: Request, name: str) -> None:
 def secret_exists(request: Request, name: str) -> None:
     from engine.services.secrets import exists
 
-    if not exists(context.config(), name):
-        raise NotFound(f"{name}: no such secret")
-    request.send_empty(204)
+    send_exists(request, exists(context.config(), name), NotFound(f"{name}: no such secret"))
 
 
 @route("DELETE", "/secrets/{name}", libpod=True)
 def remove_secret(request: Request, name: str) -> None:
     from engine.services.secrets import remove
 
-    report = remove(context.config(), [name], all=request.flag("all"))
-    if report.errors:
-        raise report.errors[0]
-    request.send_empty(204)
+    send_removal(request, remove(context.config(), [name], all=request.flag("all")))
 
 
 # ---------------------------------------------------------------- system
