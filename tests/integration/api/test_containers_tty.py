@@ -4,50 +4,26 @@ its output, exit; the TTY size set by the CLI's resize reaches the container."""
 from __future__ import annotations
 
 import os
-import select
 import shutil
-import struct
 import subprocess
-import termios
-import fcntl
-import time
 
-import pytest
-
+from tests.fixtures.pty import PtyProcess
 from tests.integration.api.containers_fixtures import dapi  # noqa: F401
 
 
-class DockerPty:
+class DockerPty(PtyProcess):
+    """The docker CLI against the API service, on a 33x101 terminal."""
+
+    read_timeout = 60.0
+
     def __init__(self, svc, *args: str) -> None:
-        self.master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
+        super().__init__(size=(33, 101))
         env = svc.hull.env()
         env["DOCKER_HOST"] = svc.url
         env["DOCKER_CONFIG"] = str(svc.hull.base / "docker-config")
         argv = svc.hull.user.argv([shutil.which("docker"), *args], env)
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
-                                     cwd=svc.hull.workdir)
-        self.slave = slave
-        self.seen = b""
-
-    def read_until(self, needle: bytes, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while needle not in self.seen:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                pytest.fail(f"timed out waiting for {needle!r}; got {self.seen[-2000:]!r}")
-            ready, _, _ = select.select([self.master], [], [], min(left, 0.5))
-            if ready:
-                try:
-                    data = os.read(self.master, 65536)
-                except OSError:
-                    data = b""
-                if not data:
-                    pytest.fail(f"pty closed before {needle!r}; got {self.seen[-2000:]!r}")
-                self.seen += data
-
-    def type(self, data: bytes) -> None:
-        os.write(self.master, data)
+        self.proc = subprocess.Popen(argv, stdin=self.slave, stdout=self.slave, stderr=self.slave,
+                                     start_new_session=True, cwd=svc.hull.workdir)
 
     def close(self) -> int:
         try:

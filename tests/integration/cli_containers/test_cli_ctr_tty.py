@@ -4,47 +4,26 @@
 from __future__ import annotations
 
 import os
-import select
 import subprocess
 import termios
 import time
 
 import pytest
 
+from tests.fixtures.pty import PtyProcess
 from tests.integration.cli_containers.conftest import needs_monitor
 
 pytestmark = needs_monitor
 
 
-class Pty:
+class Pty(PtyProcess):
     """A hull process on the slave side of a fresh pty; we type and read on the master."""
 
     def __init__(self, hull, *args: str) -> None:
-        self.master, slave = os.openpty()
-        termios.tcsetattr(slave, termios.TCSANOW, termios.tcgetattr(slave))
-        self.slave_attrs = termios.tcgetattr(slave)
-        self.slave = slave
-        self.proc = hull.popen(*args, stdin=slave, stdout=slave, stderr=slave)
-        self.seen = b""
-
-    def read_until(self, needle: bytes, timeout: float = 30.0) -> bytes:
-        deadline = time.monotonic() + timeout
-        while needle not in self.seen:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                pytest.fail(f"timed out waiting for {needle!r}; got {self.seen[-2000:]!r}")
-            ready, _, _ = select.select([self.master], [], [], min(left, 0.5))
-            if ready:
-                try:
-                    data = os.read(self.master, 65536)
-                except OSError:  # EIO: every slave fd closed
-                    data = b""
-                if not data:
-                    if needle not in self.seen:
-                        pytest.fail(f"pty closed before {needle!r}; got {self.seen[-2000:]!r}")
-                    break
-                self.seen += data
-        return self.seen
+        super().__init__()
+        termios.tcsetattr(self.slave, termios.TCSANOW, termios.tcgetattr(self.slave))
+        self.slave_attrs = termios.tcgetattr(self.slave)
+        self.proc = hull.popen(*args, stdin=self.slave, stdout=self.slave, stderr=self.slave)
 
     def wait_raw(self, timeout: float = 30.0) -> None:
         """Until hull has put the terminal in raw mode (typing earlier would be echoed
@@ -54,9 +33,6 @@ class Pty:
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 pytest.fail(f"hull never set raw mode; output {self.seen[-2000:]!r}")
             time.sleep(0.02)
-
-    def type(self, data: bytes) -> None:
-        os.write(self.master, data)
 
     def wait(self, timeout: float = 30.0) -> int:
         try:
