@@ -68,13 +68,17 @@ def main(argv: list[str]) -> int:
         return 1
     from engine.monitor.monitor import Monitor
 
+    mon = None
     try:
-        Monitor(paths, cfg, sync, await_attach=await_attach, prefork=prefork,
-                remover=int(msg.get("remover") or 0) if msg else 0).run()
+        mon = Monitor(paths, cfg, sync, await_attach=await_attach, prefork=prefork,
+                      remover=int(msg.get("remover") or 0) if msg else 0)
+        mon.run()
     except Exception as exc:  # noqa: BLE001 - last words go to the error file
         import traceback
 
         traceback.print_exc()
+        if mon is not None:
+            mon.kill_unstarted()  # a created container nobody will start
         _fail(sync, f"container monitor: {exc}")
         return 1
     return 0

@@ -78,6 +78,7 @@ def create_and_start(runtime: str, cid: str, bundle: str, pid_file: str, stdio, 
     add_helper_path()
     sock = socket.socket(fileno=res_fd)
     rt = None
+    pid = 0
     try:
         rt = load_runtime(runtime)
         consoles: list[int] = []
@@ -98,8 +99,8 @@ def create_and_start(runtime: str, cid: str, bundle: str, pid_file: str, stdio, 
             rt.delete(cid, force=True)
             pid = rt.create(cid, Path(bundle), rs, Path(pid_file))
         send(sock, {"created": pid, "console": bool(consoles)}, consoles[:1])
-        if os.read(go_fd, 1) != b"g":
-            rt.delete(cid, force=True)
+        if os.read(go_fd, 1) != b"g":  # the monitor is gone (or gave up): never start it
+            _undo_create(rt, cid, pid)
             return 0
         rt.start(cid)
         send(sock, {"started": pid})
@@ -107,11 +108,27 @@ def create_and_start(runtime: str, cid: str, bundle: str, pid_file: str, stdio, 
     except BaseException as exc:  # noqa: BLE001 - reported to the launcher
         send(sock, error_doc(exc))
         if rt is not None:
-            try:
-                rt.delete(cid, force=True)
-            except BaseException:  # noqa: BLE001
-                pass
+            _undo_create(rt, cid, pid)
         return 1
+
+
+def _undo_create(rt, cid: str, pid: int) -> None:
+    """A created container that will not be started: its init killed and reaped here
+    (we are its subreaper), whatever the runtime's state says (a runroot removed
+    meanwhile makes delete() fail), then the runtime's state dropped."""
+    if pid > 0:
+        import signal
+
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == 0:  # our unreaped child: never a recycled pid
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+    try:
+        rt.delete(cid, force=True)
+    except BaseException:  # noqa: BLE001 - gone already
+        pass
 
 
 # --------------------------------------------------------------- database + events

@@ -72,6 +72,7 @@ class Monitor:
         self.last_channel = -1
         self.health_waiters: list = []
         self.go_w: int | None = None
+        self.create_pending = False  # a create helper works on this run: no started/error yet
         self.listener: socket.socket | None = None
         self.prefork = prefork  # engine/monitor/prefork.py: the first run's create helper
         # The attached `hull run --rm` (its pid) that removes the container itself after
@@ -184,12 +185,41 @@ class Monitor:
         child = stdio.child_fds()
         job = {"runtime": cfg.runtime, "cid": self.cid, "bundle": paths.bundle, "pid_file": paths.run("runtime.pid"),
                "tty": stdio.tty, "layout": [None if fd is None else child.index(fd) for fd in stdio.runtime_fds]}
-        if prefork is None or not prefork.hand_over(job, [*child, res_fd, go_r]):
+        channel = self.last_channel
+        self.create_pending = True
+        done = lambda _status: self._create_helper_done(channel)  # noqa: E731
+        if prefork is not None and prefork.hand_over(job, [*child, res_fd, go_r]):
+            self.helpers[prefork.pid] = done
+        else:
             self._spawn(lambda: create_and_start(cfg.runtime, self.cid, paths.bundle, paths.run("runtime.pid"),
                                                  stdio, res_fd, go_r),
-                        keep=(*child, res_fd, go_r))
+                        keep=(*child, res_fd, go_r), on_exit=done)
         theirs.close()
         os.close(go_r)
+
+    def _create_helper_done(self, channel: int) -> None:
+        """The create helper ended: if it said neither started nor error (killed, crashed),
+        this run failed, and a container it created must not wait for a start for ever."""
+        self._read_all_results(channel)
+        if not self.create_pending:
+            return
+        self.kill_unstarted()
+        self._on_create_message({"error": "the container's create helper exited before starting it",
+                                 "code": 125})
+
+    def kill_unstarted(self) -> None:
+        """A created init that was never started dies with its run (the helper is gone or
+        going, or we are about to exit): only while it is our unreaped child (its helper,
+        the subreaper, has ended), so never a recycled pid."""
+        if not (self.create_pending and self.init_pid):
+            return
+        pid, self.init_pid = self.init_pid, 0
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        except (ChildProcessError, ProcessLookupError):
+            pass
 
     def _on_create_message(self, doc: dict) -> None:
         if "created" in doc:
@@ -208,14 +238,19 @@ class Monitor:
                 self._register(fd, R, ("out", stream))
             os.write(self.go_w, b"g")
             os.close(self.go_w)
+            self.go_w = None
         elif "started" in doc:
+            self.create_pending = False
             self._on_started()
         elif "error" in doc:
+            self.create_pending = False
+            self.init_pid = 0  # the helper killed and reaped it
             if self.go_w is not None:
                 try:
                     os.close(self.go_w)
                 except OSError:
                     pass
+                self.go_w = None
             self._on_start_error(doc)
 
     def _on_started(self) -> None:
@@ -261,7 +296,9 @@ class Monitor:
                 return
             if pid == 0:
                 return
-            if pid == self.init_pid and self.init_pid:
+            if pid == self.init_pid and self.init_pid and self.create_pending:
+                self.init_pid = 0  # its helper died first (we adopted it): reported as the run's error
+            elif pid == self.init_pid and self.init_pid:
                 self.init_pid = 0
                 self._container_exited(exit_code_from_status(status))
             elif pid in self.helpers:
@@ -749,6 +786,7 @@ class Monitor:
         self.close()
 
     def close(self) -> None:
+        self.kill_unstarted()
         if self.prefork is not None:
             self.prefork.close()
             self.prefork = None

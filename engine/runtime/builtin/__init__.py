@@ -100,16 +100,26 @@ class BuiltinRuntime:
                 init.intermediate(self.sc, spec, child_end, cgroup, init_args)
             child_end.close()
             os.close(fifo_fd)
+            known: list[int] = []  # init's pid as soon as it is known: killed on any failure below
             try:
-                pid = self._handshake(parent_end, spec, stdio)
+                try:
+                    pid = self._handshake(parent_end, spec, stdio, sd, known)
+                finally:
+                    _reap(child)
+                rec = ContainerRecord(id=cid, pid=pid, start_time=proc_start_time(pid) or "", bundle=str(bundle),
+                                      cgroup=str(cgroup or ""), created=time.time())
+                sd.save(rec)
+                if pid_file is not None:
+                    Path(pid_file).write_text(str(pid))
+                # Init waits for this before it waits on exec.fifo: a creator killed before
+                # its state was saved makes init exit instead of waiting for ever.
+                sync.send(parent_end, {"saved": True})
+            except BaseException:
+                for p in known:
+                    _kill_and_reap(p)
+                raise
             finally:
                 parent_end.close()
-                _reap(child)
-            rec = ContainerRecord(id=cid, pid=pid, start_time=proc_start_time(pid) or "", bundle=str(bundle),
-                                  cgroup=str(cgroup or ""), created=time.time())
-            sd.save(rec)
-            if pid_file is not None:
-                Path(pid_file).write_text(str(pid))
             return pid
         except BaseException:
             if pid:
@@ -126,7 +136,11 @@ class BuiltinRuntime:
 
         profile[seccomp_bpf.COMPILED] = seccomp_bpf.program(profile, self.root / "seccomp-cache", self.sc)
 
-    def _handshake(self, chan, spec: dict, stdio: Stdio) -> int:
+    def _handshake(self, chan, spec: dict, stdio: Stdio, sd: StateDir, known: list[int]) -> int:
+        """The intermediate's and init's messages until init is ready to start.  Init's
+        pid goes to `known` and to the state dir's init.pid at once: a creator killed
+        before state.json is saved leaves a pid that delete() kills (else a created init
+        would wait on its exec.fifo for ever after the directory is gone)."""
         from engine.runtime.builtin.init import write_id_maps
 
         reader = sync.Reader(chan)
@@ -140,14 +154,14 @@ class BuiltinRuntime:
                 sync.send(chan, {"mapped": True})
             elif "pid" in msg:
                 pid = int(msg["pid"])
+                known.append(pid)
+                sd.save_init_pid(pid)
             elif "console" in msg:
                 fds, reader.fds = reader.fds, []
                 if fds and stdio.on_console is not None:
                     stdio.on_console(fds[0])
             elif "error" in msg:
-                if pid:
-                    _kill_and_reap(pid)
-                sync.raise_for(msg)
+                sync.raise_for(msg)  # create's handler kills init (known)
             elif msg.get("ready"):
                 return pid
 
@@ -197,6 +211,10 @@ class BuiltinRuntime:
         sd = self._dir(cid)
         if not sd.exists():
             if sd.path.exists():
+                # No state.json: a create still running elsewhere, or one whose process
+                # was killed before saving it.  Its init (init.pid) goes first: removing
+                # only the directory would leave it waiting on a deleted exec.fifo.
+                sd.kill_unsaved_init()
                 sd.remove()
                 return
             raise ContainerNotFound(f"container {cid!r} does not exist")

@@ -180,6 +180,12 @@ def container_init(sc, spec: dict, chan: socket.socket, *, fifo_fd: int, stdio: 
             sync.send(chan, sync.error_message(exc))
         finally:
             os._exit(1)
+    try:  # the creator saved its state (it can kill us now); its end instead: nobody will start us
+        saved = sync.Reader(chan).next()
+    except BaseException:  # noqa: BLE001
+        saved = None
+    if not saved or not saved.get("saved"):
+        os._exit(1)
     chan.close()
     wait_and_exec(sc, fifo_fd, path, process)
 

@@ -17,6 +17,7 @@ from engine.record import Record
 _ID_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _ID_CHARS = _ID_FIRST | frozenset("_.-")
 FIFO = "exec.fifo"
+INIT_PID = "init.pid"  # "PID STARTTIME" of init, written as soon as create learns it
 
 
 def check_id(cid: str) -> str:
@@ -86,6 +87,30 @@ class StateDir:
         tmp = self.path / ".state.json.tmp"
         tmp.write_text(json.dumps(rec.as_dict()))
         os.replace(tmp, self.path / "state.json")
+
+    def save_init_pid(self, pid: int) -> None:
+        tmp = self.path / ".init.pid.tmp"
+        tmp.write_text(f"{pid} {proc_start_time(pid) or ''}")
+        os.replace(tmp, self.path / INIT_PID)
+
+    def kill_unsaved_init(self) -> None:
+        """SIGKILL the init that init.pid names (same start time: never a recycled pid)."""
+        import signal
+
+        try:
+            fields = (self.path / INIT_PID).read_text().split()
+            pid, start = int(fields[0]), fields[1]
+        except (OSError, ValueError, IndexError):
+            return
+        if pid > 0 and proc_start_time(pid) == start:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                os.waitpid(pid, 0)  # ours when we are its subreaper; else its reaper's
+            except ChildProcessError:
+                pass
 
     def status(self, rec: ContainerRecord) -> str:
         if not rec.alive():
