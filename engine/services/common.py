@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Callable
 
 from engine.config import EngineConfig
 from engine.errors import HullError, StorageError
@@ -95,3 +95,14 @@ def id_hex(image_id: str) -> str:
 
 def full_id(image_id: str) -> str:
     return image_id if ":" in image_id else "sha256:" + image_id
+
+
+def clone_name(base: str, taken: Callable[[str], bool]) -> str:
+    """`container clone` / `pod clone` without a name: Podman's <base>-clone, then
+    <base>-clone1, -clone2, ... until `taken` says no."""
+    name = f"{base}-clone"
+    n = 1
+    while taken(name):
+        name = f"{base}-clone{n}"
+        n += 1
+    return name

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from engine.config import EngineConfig
 from engine.errors import Conflict, ContainerNotFound, HullError, InvalidArgument, NotFound, StorageError
-from engine.services.common import enter_userns, open_store
+from engine.services.common import clone_name, enter_userns, open_store
 from engine.services.container_create import CreateResult, create, remove_anonymous_volumes
 from engine.services.container_state import (KILLED_EXIT_CODE, container_process, exit_file, monitor_alive,
                                              monitor_pid_file, reconcile)
@@ -789,7 +789,7 @@ def clone(cfg: EngineConfig, text: str, name: str | None = None, destroy: bool =
     store = open_store(cfg)
     c = _get(store, text)
     opts = ContainerOptions.from_dict(c.options)
-    opts.name = name or _clone_name(store, c.name)
+    opts.name = name or clone_name(c.name, store.containers.exists)
     opts.image = image or c.image_id or opts.image
     opts.pull = "never" if not image else opts.pull
     opts.cidfile = ""
@@ -801,15 +801,6 @@ def clone(cfg: EngineConfig, text: str, name: str | None = None, destroy: bool =
     if run_it:
         start(cfg, [result.id])
     return result
-
-
-def _clone_name(store: Any, base: str) -> str:
-    name = f"{base}-clone"
-    n = 1
-    while store.containers.exists(name):
-        name = f"{base}-clone{n}"
-        n += 1
-    return name
 
 
 # ---------------------------------------------------------------- the rest of the facade

@@ -18,7 +18,7 @@ from typing import Any
 
 from engine.config import EngineConfig
 from engine.errors import Conflict, HullError, InvalidArgument, PodNotFound
-from engine.services.common import enter_userns, open_store
+from engine.services.common import clone_name, enter_userns, open_store
 from engine.services.containers import StateImproper
 from engine.services.removal import RemovalReport
 from engine.store.containers import Container, ContainerState
@@ -509,7 +509,7 @@ def clone(cfg: EngineConfig, text: str, name: str | None = None, destroy: bool =
     store = open_store(cfg)
     old = _lookup(store, text)
     o = old.options
-    new_name = name or _clone_name(store, old.name)
+    new_name = name or clone_name(old.name, store.pods.exists)
     opts = PodCreateOptions(
         name=new_name, infra=bool(o.get("infra", True)), infra_image=o.get("infra_image", ""),
         infra_command=list(o.get("infra_command") or []), infra_name="",
@@ -527,15 +527,6 @@ def clone(cfg: EngineConfig, text: str, name: str | None = None, destroy: bool =
     if start_it:
         start(cfg, [pod.id])
     return pod
-
-
-def _clone_name(store: Any, base: str) -> str:
-    name = f"{base}-clone"
-    n = 1
-    while store.pods.exists(name):
-        name = f"{base}-clone{n}"
-        n += 1
-    return name
 
 
 # ---------------------------------------------------------------- reading (ps, inspect)
