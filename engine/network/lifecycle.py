@@ -225,42 +225,13 @@ def _setup_netns(cfg: EngineConfig, store: Any, c: Any, mode: str, options: dict
 
 
 def resolve_ports(publish: list[dict]) -> list[dict]:
-    """The -p mappings with host port 0 replaced by a free port of the host."""
-    out = []
-    for p in publish:
-        p = dict(p)
-        if not p.get("host_port"):
-            p["host_port"] = _free_port(p.get("host_ip") or "", (p.get("protocol") or "tcp").split(",")[0],
-                                        int(p.get("range") or 1))
-        out.append(p)
-    return out
+    """The -p mappings with host port 0 replaced by free ports of the host (ports.py's
+    picker: the ephemeral range, IPv4 and IPv6, never one port twice in a container)."""
+    if not any(not p.get("host_port") for p in publish):
+        return [dict(p) for p in publish]
+    from engine.network import ports
 
-
-def _free_port(host_ip: str, proto: str, count: int) -> int:
-    import socket
-
-    kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
-    family = socket.AF_INET6 if ":" in host_ip else socket.AF_INET
-    for _ in range(50):
-        with socket.socket(family, kind) as s:
-            s.bind((host_ip, 0))
-            first = s.getsockname()[1]
-        if count == 1 or all(_port_free(host_ip, family, kind, first + i) for i in range(1, count)):
-            return first
-    from engine.errors import HullError
-
-    raise HullError(f"failed to find {count} free host ports")
-
-
-def _port_free(host_ip: str, family: int, kind: int, port: int) -> bool:
-    import socket
-
-    try:
-        with socket.socket(family, kind) as s:
-            s.bind((host_ip, port))
-        return True
-    except OSError:
-        return False
+    return ports.to_dicts(ports.resolve_host_ports(ports.from_dicts(publish)))
 
 
 def _default_gateway() -> str:

@@ -233,18 +233,27 @@ def final_mappings(publish: list[PortMapping], exposed: list[tuple[int, str]] = 
 
 # -- host ports at start ------------------------------------------------------------------
 def _bind_test(ip: str, port: int, proto: str) -> bool:
+    """Can `port` be bound on `ip`?  "" (all addresses) asks IPv4 and IPv6 both: the
+    forwarder listens dual-stack there."""
+    import errno
     import socket
 
-    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
     kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
-    try:
-        with socket.socket(family, kind) as s:
-            if kind == socket.SOCK_STREAM:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind((ip or ("::" if family == socket.AF_INET6 else "0.0.0.0"), port))
-        return True
-    except OSError:
-        return False
+    tries = [(socket.AF_INET6 if ":" in ip else socket.AF_INET, ip)] if ip else \
+        [(socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")]
+    for family, addr in tries:
+        try:
+            with socket.socket(family, kind) as s:
+                if kind == socket.SOCK_STREAM:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6 and not ip:
+                    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                s.bind((addr, port))
+        except OSError as exc:
+            if not ip and family == socket.AF_INET6 and exc.errno in (errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL):
+                continue  # no IPv6 on this host
+            return False
+    return True
 
 
 def resolve_host_ports(mappings: list[PortMapping], tries: int = 64) -> list[PortMapping]:
