@@ -423,15 +423,17 @@ def final_publish(opts: Any, image_config: dict | None) -> tuple[Any, list[str]]
     return replace(opts, publish=final_mappings(opts.publish, exposed, opts.publish_all)), []
 
 
-def inspect_fields(run_dir: str | os.PathLike, options: dict | None, running: bool) -> dict[str, Any]:
+def inspect_fields(run_dir: str | os.PathLike, options: dict | None, running: bool,
+                   image_exposed: Iterable[str] = ()) -> dict[str, Any]:
     """inspect's NetworkSettings.Ports, HostConfig.PortBindings and PublishAllPorts: the
     host ports in force while running (network.json), the requested ones otherwise
-    (HostPort "" when chosen at start); --expose'd ports not published map to null."""
+    (HostPort "" when chosen at start); the image's EXPOSE and --expose'd ports not
+    published map to null (as Podman and Docker show them)."""
     options = options or {}
     want = requested(options)
     live = published(run_dir, options) if running else None
     exposed = []
-    for e in options.get("expose") or []:
+    for e in [*image_exposed, *(options.get("expose") or [])]:
         num, _, proto = str(e).partition("/")
         if num.isdigit():
             exposed.append((int(num), proto or "tcp"))

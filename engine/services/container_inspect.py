@@ -263,12 +263,14 @@ def inspect_one(store: Any, c: Container, size: bool = False) -> dict:
     userdata = cs.userdata(c.id)
     process_args = (spec.get("process") or {}).get("args") or list(c.command)
     lowers = []
+    image_exposed: list[str] = []
     if c.image_id:
         try:
             image = store.images.get(c.image_id)
             lowers = [str(store.layers.diff_path(ch)) for ch in reversed(image.layers)]
+            image_exposed = list(((image.config or {}).get("config") or {}).get("ExposedPorts") or {})
         except HullError:
-            lowers = []
+            pass
     doc = {
         "Id": c.id,
         "Created": go_time(c.created),
@@ -314,7 +316,7 @@ def inspect_one(store: Any, c: Container, size: bool = False) -> dict:
         doc["HostConfig"]["LogConfig"]["Path"] = str(cs.log_path(c.id))
     from engine.network.ports import inspect_fields  # -p: bindings in force, or the requested ones
 
-    ports = inspect_fields(cs.run_dir(c.id), opts, c.state.active)
+    ports = inspect_fields(cs.run_dir(c.id), opts, c.state.active, image_exposed)
     doc["NetworkSettings"]["Ports"] = ports["Ports"]
     doc["HostConfig"]["PortBindings"] = ports["PortBindings"]
     doc["HostConfig"]["PublishAllPorts"] = ports["PublishAllPorts"]
