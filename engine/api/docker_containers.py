@@ -773,8 +773,10 @@ def archive_put(request: Request, name: str) -> None:
         target.close()
         if not is_dir:
             raise InvalidArgument(f"extraction point is not a directory: {path}")
-        copy_in(root, BodyReader(request.iter_body()), path, CopyOptions(archive=request.flag("copyUIDGID")),
-                f"container {c.id[:12]}")
+        from engine.api.archive_check import spool_checked
+
+        with spool_checked(BodyReader(request.iter_body())) as body:  # refused before anything is written
+            copy_in(root, body, path, CopyOptions(archive=request.flag("copyUIDGID")), f"container {c.id[:12]}")
     request.send_bytes(b"", content_type="text/plain")
 
 

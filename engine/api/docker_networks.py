@@ -31,9 +31,9 @@ def network_doc(store: Any, net: Any) -> dict[str, Any]:
         if lease.get("start_ip"):
             entry["IPRange"] = f"{lease.get('start_ip')}-{lease.get('end_ip', '')}"
         config.append(entry)
+    # Only the options the user gave, as dockerd: docker-compose compares them with the
+    # project's driver_opts and refuses to reuse a network whose options differ.
     options = dict(net.options)
-    if net.network_interface:
-        options.setdefault("com.docker.network.bridge.name", net.network_interface)
     return {
         "Name": net.name, "Id": net.id, "Created": rfc3339(net.created), "Scope": "local", "Driver": net.driver,
         "EnableIPv6": net.ipv6_enabled, "IPAM": {"Driver": "default", "Options": {}, "Config": config},
