@@ -5,9 +5,14 @@ the namespace's inode).  `top` takes ps-like descriptors (Podman's psgo names;
 default `user pid ppid %cpu etime tty time args`): PIDs as the container sees
 them (the last NSpid), users and groups named from the container's own
 /etc/passwd and /etc/group (read in-root, size-limited), never the host's.
-`stats` sums CPU time, RSS and block I/O over those processes, reads network
-counters from the init's /proc/PID/net/dev, and prefers the container's cgroup
-(memory.current / memory.max, v2 then v1) where this host gives it one.
+`stats` reads network counters from the init's /proc/PID/net/dev and block I/O
+from the processes' /proc/PID/io.  Memory and CPU come from the container's own
+cgroup (v2 memory.current / cpu.stat, v1 memory / cpuacct) - only a cgroup whose
+name carries the container's ID counts as its own: a container the runtime could
+not give a cgroup sits in its parent's (the user's session, the whole machine),
+whose usage is not the container's.  Without one, memory is the sum of the
+processes' PSS (/proc/PID/smaps_rollup; RSS where that is unreadable) and CPU the
+processes' user+system time plus their reaped children's.
 """
 
 from __future__ import annotations
@@ -52,6 +57,8 @@ class Proc:
     tty_nr: int
     utime: int               # clock ticks
     stime: int
+    cutime: int              # reaped children's, clock ticks
+    cstime: int
     start: int               # clock ticks after boot
     vsize: int
     rss_pages: int
@@ -92,7 +99,7 @@ def read_proc(pid: int) -> Proc | None:
         args = " ".join(a.decode(errors="replace") for a in cmdline.rstrip(b"\0").split(b"\0")) if cmdline else f"[{comm}]"
         proc = Proc(pid=pid, ns_pid=nspid[-1], ns_ppid=0, comm=comm, args=args, state=f[0].decode(),
                     ppid=int(f[1]), pgid=int(f[2]), nice=int(f[16]), tty_nr=int(f[4]),
-                    utime=int(f[11]), stime=int(f[12]), start=int(f[19]), vsize=int(f[20]),
+                    utime=int(f[11]), stime=int(f[12]), cutime=int(f[13]), cstime=int(f[14]), start=int(f[19]), vsize=int(f[20]),
                     rss_pages=int(f[21]), uids=tuple(int(x) for x in fields.get("Uid", ["0"] * 4)),
                     gids=tuple(int(x) for x in fields.get("Gid", ["0"] * 4)))
     except (IndexError, ValueError):
@@ -358,22 +365,54 @@ def _int_file(path: str) -> int | None:
         return None
 
 
-def _memory(pid: int, procs: list[Proc]) -> tuple[int, int]:
+def _own_cgroups(pid: int, cid: str) -> dict[str, str]:
+    """The cgroups of `pid` that belong to the container (their name has its ID)."""
+    return {c: path for c, path in _cgroup_dirs(pid).items() if cid in os.path.basename(path.rstrip("/"))}
+
+
+def _pss(pid: int) -> int | None:
+    """Proportional set size in bytes: shared pages (busybox's text, libc) counted once overall."""
+    data = _read(f"/proc/{pid}/smaps_rollup")
+    if not data:
+        return None
+    for line in data.decode(errors="replace").splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return None
+
+
+def _memory(groups: dict[str, str], procs: list[Proc]) -> tuple[int, int]:
     total = _meminfo_total()
-    groups = _cgroup_dirs(pid)
     usage = limit = None
     if "" in groups:
         usage = _int_file(groups[""] + "/memory.current")
         limit = _int_file(groups[""] + "/memory.max")
-    if usage is None and "memory" in groups and groups["memory"].rstrip("/") != "/sys/fs/cgroup/memory":
+    if usage is None and "memory" in groups:
         usage = _int_file(groups["memory"] + "/memory.usage_in_bytes")
         limit = _int_file(groups["memory"] + "/memory.limit_in_bytes")
-    if usage is None:  # no cgroup of its own: the processes' resident memory
-        usage = sum(p.rss_pages for p in procs) * PAGE
+    if usage is None:  # no cgroup of its own: the processes' memory
+        usage = 0
+        for p in procs:
+            pss = _pss(p.pid)
+            usage += pss if pss is not None else p.rss_pages * PAGE
         limit = None
     if limit is None or limit <= 0 or limit > total:
         limit = total
     return usage, limit
+
+
+def _cpu_nano(groups: dict[str, str], procs: list[Proc]) -> int:
+    """CPU time used, in ns: the cgroup's (it keeps exited processes' time), else the processes'."""
+    if "" in groups:
+        for line in (_read(groups[""] + "/cpu.stat") or b"").decode().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "usage_usec" and value.strip().isdigit():
+                return int(value) * 1000
+    if "cpuacct" in groups:
+        usage = _int_file(groups["cpuacct"] + "/cpuacct.usage")
+        if usage is not None:
+            return usage
+    return sum(p.utime + p.stime + p.cutime + p.cstime for p in procs) * 10**9 // CLK_TCK
 
 
 def _meminfo_total() -> int:
@@ -415,10 +454,11 @@ def sample(store: Any, container: Any) -> Stats:
         s.net_input, s.net_output = _net(proc_fd)
     init = next((p for p in procs if p.pid == pid), None)
     s.pids = len(procs)
-    s.cpu_nano = sum(p.utime + p.stime for p in procs) * 10**9 // CLK_TCK
+    groups = _own_cgroups(pid, container.id)
+    s.cpu_nano = _cpu_nano(groups, procs)
     s.block_input = sum(p.read_bytes for p in procs)
     s.block_output = sum(p.write_bytes for p in procs)
-    s.mem_usage, s.mem_limit = _memory(pid, procs)
+    s.mem_usage, s.mem_limit = _memory(groups, procs)
     s.mem_percent = 100.0 * s.mem_usage / s.mem_limit if s.mem_limit else 0.0
     if init is not None:
         ran_ns = max(1, int((_uptime_ticks() - init.start) / CLK_TCK * 1e9))
