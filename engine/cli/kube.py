@@ -7,6 +7,7 @@ import os
 import sys
 
 from engine.cli.parser import Context, HullParser, parse
+from engine.cli.resource_cmds import read_source, run_verbs
 
 VERBS = {
     "apply": "",
@@ -17,21 +18,8 @@ VERBS = {
 
 
 def main(prog: str, argv: list[str], ctx: Context) -> int:
-    from engine.errors import InvalidArgument
-
-    if not argv:
-        raise InvalidArgument(f"missing command '{prog} COMMAND'")
-    verb, rest = argv[0], argv[1:]
-    if verb in ("-h", "--help", "help"):
-        lines = ["Play containers, pods or volumes from a structured file", "", "Usage:", f"  {prog} [command]", "",
-                 "Available Commands:"]
-        lines += [f"  {v.ljust(9)} {h}" for v, h in sorted(VERBS.items()) if h]
-        sys.stdout.write("\n".join(lines) + "\n")
-        return 0
-    handler = {"generate": generate, "play": play, "down": down}.get(verb)
-    if handler is None:
-        raise InvalidArgument(f"unrecognized command `{prog} {verb}`")
-    return handler(f"{prog} {verb}", rest, ctx)
+    return run_verbs(prog, argv, ctx, "Play containers, pods or volumes from a structured file", VERBS,
+                     {"generate": generate, "play": play, "down": down}, hidden=("apply",))
 
 
 # ---------------------------------------------------------------- generate
@@ -83,18 +71,9 @@ def _write_new(path: str, text: str) -> None:
 
 # ---------------------------------------------------------------- play / down
 def _read_input(source: str) -> bytes:
-    from engine.errors import InvalidArgument
     from engine.services.kube_yaml import MAX_BYTES
 
-    try:
-        if source == "-":
-            data = sys.stdin.buffer.read(MAX_BYTES + 1)
-        else:
-            with open(source, "rb") as fh:
-                data = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise InvalidArgument(f"open {source}: {(exc.strerror or str(exc)).lower()}") from None
-    return data
+    return read_source(source, MAX_BYTES)
 
 
 def play(prog: str, argv: list[str], ctx: Context) -> int:

@@ -93,3 +93,17 @@ def print_names(names: Iterable[str]) -> int:
     for name in names:
         sys.stdout.write(name + "\n")
     return 0
+
+
+def read_source(source: str, limit: int) -> bytes:
+    """FILE, or stdin for "-": at most `limit` + 1 bytes, so the caller can tell an input
+    that is too large."""
+    from engine.errors import InvalidArgument
+
+    try:
+        if source == "-":
+            return sys.stdin.buffer.read(limit + 1)
+        with open(source, "rb") as fh:
+            return fh.read(limit + 1)
+    except OSError as exc:
+        raise InvalidArgument(f"open {source}: {(exc.strerror or str(exc)).lower()}") from None

@@ -6,10 +6,8 @@ never printed: inspect shows metadata only (as Podman without --showsecret).
 
 from __future__ import annotations
 
-import sys
-
 from engine.cli.parser import Context, HullParser, parse
-from engine.cli.resource_cmds import list_output, print_removal, run_exists, run_verbs
+from engine.cli.resource_cmds import list_output, print_removal, read_source, run_exists, run_verbs
 
 VERBS = {
     "create": "Create a new secret",
@@ -31,14 +29,7 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
 def read_secret_data(source: str) -> bytes:
     from engine.errors import InvalidArgument
 
-    try:
-        if source == "-":
-            data = sys.stdin.buffer.read(MAX_SECRET + 1)
-        else:
-            with open(source, "rb") as fh:
-                data = fh.read(MAX_SECRET + 1)
-    except OSError as exc:
-        raise InvalidArgument(f"open {source}: {(exc.strerror or str(exc)).lower()}") from None
+    data = read_source(source, MAX_SECRET)
     if len(data) > MAX_SECRET:
         raise InvalidArgument("secret data must be larger than 0 and less than 512000 bytes")
     if not data:
