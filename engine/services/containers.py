@@ -514,6 +514,17 @@ def _remove_one(cfg: EngineConfig, store: Any, c: Container, opts: RmOptions) ->
     if c.mounted and not opts.force:
         raise StateImproper(f"container {c.id} is mounted and cannot be removed without using force: "
                             "container state improper")
+    for _attempt in range(3):
+        try:
+            _destroy(cfg, store, c, opts.volumes)
+            return
+        except Conflict:
+            # A concurrent `start` won the container's lock after the checks above:
+            # with force, stop it again and retry; without, the conflict stands.
+            fresh = reconcile(store, store.containers.get(c.id))
+            if not (opts.force and fresh.state.active):
+                raise
+            c = _stop_one(cfg, store, fresh, 0 if opts.time is None else opts.time)
     _destroy(cfg, store, c, opts.volumes)
 
 
