@@ -15,4 +15,4 @@ docs/benchmarks.md.  bench/busybox.py is a helper (not a benchmark): the busybox
 image loaded into a fresh store, shared by run, ps, start and memory.
 """
 
-BENCHMARKS = ["pull", "images", "run", "ps", "start", "memory", "build", "build_cached", "run_net", "transfer", "transfer_net", "pod", "console"]
+BENCHMARKS = ["pull", "images", "run", "ps", "start", "memory", "build", "build_cached", "run_net", "transfer", "transfer_net", "pod", "console", "api", "api_ps", "api_run"]
