@@ -178,7 +178,16 @@ def list_images(cfg: EngineConfig, opts: ListOptions) -> list[ImageSummary]:
     for key in opts.filters:
         if key not in LIST_FILTERS:
             raise InvalidArgument(f"unsupported image filter {key!r}")
-    result = [s for s in summaries if _matches(store, s, opts.filters, images)]
+    filters = dict(opts.filters)
+    if not opts.all:  # as Podman: without -a, the build's intermediate images are hidden
+        filters.setdefault("intermediate", ["false"])
+    wanted = filters.pop("intermediate", None)
+    if wanted:
+        from engine.services.image_tree import intermediate_ids
+
+        inter = {full_id(i) for i in intermediate_ids(store, images)}
+        summaries = [s for s in summaries if any(_bool(v, "intermediate") == (s.id in inter) for v in wanted)]
+    result = [s for s in summaries if _matches(store, s, filters, images)]
     if opts.reference:
         result = [s for s in result if _reference_match(s, [opts.reference])]
     result.sort(key=lambda s: s.created, reverse=True)
