@@ -175,7 +175,7 @@ def test_label_file(tmp_path):
     (["--no-healthcheck", "--health-cmd", "true", "busybox"], "cannot specify both"),
     (["-v", "a:b:c:d", "busybox"], "incorrect volume format"),
     (["--sysctl", "kernel.panic=1", "busybox"], "not allowed"),
-    (["-p", "8080:80", "busybox"], "--publish is not supported"),
+    (["-p", "99999:80", "busybox"], "port numbers must be between 1 and 65535"),
     (["--network", "none", "--network", "mynet", "busybox"], "cannot set multiple networks"),
     (["--network", "none", "--ip", "10.88.0.5", "busybox"], "only be used with Bridge mode"),
     (["--userns", "weird", "busybox"], "namespace mode"),
