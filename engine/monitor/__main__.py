@@ -44,7 +44,8 @@ def main(argv: list[str]) -> int:
 
     prefork = fork_create_helper()  # imports the runtime while we wait for the config
     early = cid == "-"
-    msg = _first_message(sync, timeout=None if early else 10.0)
+    listen: list[int] = []  # socket activation (engine/monitor/listenfds.py)
+    msg = _first_message(sync, timeout=None if early else 10.0, fds=listen)
     if early:
         if not msg or len(str(msg.get("cid") or "")) != 64:
             return 0  # the launcher created nothing (an error, or it was killed)
@@ -71,7 +72,7 @@ def main(argv: list[str]) -> int:
     mon = None
     try:
         mon = Monitor(paths, cfg, sync, await_attach=await_attach, prefork=prefork,
-                      remover=int(msg.get("remover") or 0) if msg else 0)
+                      remover=int(msg.get("remover") or 0) if msg else 0, listen_fds=listen)
         mon.run()
     except Exception as exc:  # noqa: BLE001 - last words go to the error file
         import traceback
@@ -84,17 +85,26 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _first_message(sync, timeout: float | None) -> dict | None:
-    """The launcher's first message on the sync socket (None at its end or timeout)."""
+def _first_message(sync, timeout: float | None, fds: list[int] | None = None) -> dict | None:
+    """The launcher's first message on the sync socket (None at its end or timeout);
+    fds passed with it (socket activation) are appended to `fds`, close-on-exec."""
     if sync is None:
         return None
+    import socket
+
     from engine.monitor.process import unpack_msgs
 
     buf = bytearray()
     try:
         sync.settimeout(timeout)
         while not (msgs := unpack_msgs(buf)):
-            chunk = sync.recv(65536)
+            if not buf and fds is not None:  # its first byte may carry fds
+                chunk, got, _flags, _addr = socket.recv_fds(sync, 65536, 64)
+                for fd in got:
+                    os.set_inheritable(fd, False)
+                fds += got
+            else:
+                chunk = sync.recv(65536)
             if not chunk:
                 return None
             buf += chunk

@@ -71,7 +71,7 @@ def _warn(what: str) -> None:
 
 # --------------------------------------------------------------- create + start
 def create_and_start(runtime: str, cid: str, bundle: str, pid_file: str, stdio, res_fd: int,
-                     go_fd: int) -> int:
+                     go_fd: int, listen_fds: tuple[int, ...] = ()) -> int:
     """Create the container, report {"created": pid}, wait for the go byte, start it,
     report {"started": pid}.  One process for both: a runtime may keep what create
     made (a sync pipe) in memory until start."""
@@ -83,6 +83,8 @@ def create_and_start(runtime: str, cid: str, bundle: str, pid_file: str, stdio, 
         rt = load_runtime(runtime)
         consoles: list[int] = []
         rs = stdio.runtime_stdio()
+        if listen_fds:  # socket activation: the process's fds 3.. (engine/monitor/listenfds.py)
+            rs = rs.replace(extra_fds=tuple(listen_fds))
         if stdio.tty and hasattr(rs, "on_console"):
             # The runtime makes the pty inside the container (so `tty` names
             # /dev/pts/0 there) and hands us the master; ours is the fallback.

@@ -55,6 +55,9 @@ def monitor_env(cfg: EngineConfig, sync_fd: int) -> dict[str, str]:
         _HULL_MONITOR_SYSPATH=os.pathsep.join(p for p in sys.path if p and p != _ENGINE_PARENT),
     )
     env.pop("PYTHONSTARTUP", None)
+    if "LISTEN_FDS" in env:  # socket activation is for the container (listenfds.py), never the monitor
+        for key in ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"):
+            env.pop(key, None)
     return env
 
 
@@ -136,11 +139,17 @@ def start_monitor(cfg: EngineConfig, cid: str, *, attach: bool = False,
         except FileNotFoundError:
             pass
     err_path = paths.run("monitor.err")
+    listen: list[int] = []
+    if "LISTEN_FDS" in os.environ or os.path.exists(os.path.join(paths.userdata, "listen-env")):
+        from engine.monitor import listenfds  # socket activation only: never on the usual path
+
+        listen, names = listenfds.inherited()
+        listenfds.prepare_spec(paths.userdata, paths.spec, len(listen), names)
     early = _take_early(cfg)
     if early is not None:
         ours, pid = early.sock, early.pid
         _send_config(ours, paths.monitor_json, {"cid": cid, "attach": attach,
-                                                "remover": os.getpid() if early.remover and attach else 0})
+                                                "remover": os.getpid() if early.remover and attach else 0}, listen)
     else:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         argv = [sys.executable, "-S", "-m", "engine.monitor", cid] + (["--attach"] if attach else [])
@@ -155,7 +164,7 @@ def start_monitor(cfg: EngineConfig, cid: str, *, attach: bool = False,
             raise errors.HullError(f"starting the container monitor: {exc.strerror}") from None
         finally:
             theirs.close()
-        _send_config(ours, paths.monitor_json)
+        _send_config(ours, paths.monitor_json, None, listen)
     try:
         doc = _read_message(ours, timeout)
         if doc is None:
@@ -205,7 +214,7 @@ def _reap(pid: int) -> None:
         pass
 
 
-def _send_config(sock: socket.socket, path: str, extra: dict | None = None) -> None:
+def _send_config(sock: socket.socket, path: str, extra: dict | None = None, fds: list[int] | None = None) -> None:
     """monitor.json, parsed here (json is loaded already) and sent as the first
     message: the monitor then needs no json and no parsing child of its own.
     Unreadable: nothing is sent and the monitor reads the file itself (and reports)."""
@@ -219,8 +228,12 @@ def _send_config(sock: socket.socket, path: str, extra: dict | None = None) -> N
         data = pack_msg({**(extra or {}), "config": doc}) if isinstance(doc, dict) else b""
     except (OSError, ValueError):
         data = b""
+    data = data or pack_msg(extra or {})
     try:
-        sock.sendall(data or pack_msg(extra or {}))
+        if fds:  # socket activation: the listen fds ride on the first byte (SCM_RIGHTS)
+            socket.send_fds(sock, [data[:1]], fds)
+            data = data[1:]
+        sock.sendall(data)
     except OSError:
         pass  # the monitor is gone already: its error file says why
 

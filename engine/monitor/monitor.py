@@ -37,7 +37,7 @@ PROXY_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 class Monitor:
     def __init__(self, paths: ContainerPaths, cfg: MonitorConfig, sync: socket.socket | None,
-                 await_attach: bool = False, prefork=None, remover: int = 0) -> None:
+                 await_attach: bool = False, prefork=None, remover: int = 0, listen_fds=()) -> None:
         self.paths = paths
         self.cfg = cfg
         self.cid = paths.cid
@@ -79,6 +79,7 @@ class Monitor:
         # the exit: our --rm waits until that process has ended, and is skipped if the
         # container is gone by then (a second remover would compete for CPU and locks).
         self.remover = remover
+        self.listen_fds = tuple(listen_fds)  # socket activation: fds 3.. of every run (listenfds.py)
         self.deferred_book = None
         if prefork is not None:
             self.helpers[prefork.pid] = None
@@ -188,12 +189,15 @@ class Monitor:
         channel = self.last_channel
         self.create_pending = True
         done = lambda _status: self._create_helper_done(channel)  # noqa: E731
-        if prefork is not None and prefork.hand_over(job, [*child, res_fd, go_r]):
+        listen = self.listen_fds
+        if listen:
+            job["listen"] = len(listen)
+        if prefork is not None and prefork.hand_over(job, [*child, *listen, res_fd, go_r]):
             self.helpers[prefork.pid] = done
         else:
             self._spawn(lambda: create_and_start(cfg.runtime, self.cid, paths.bundle, paths.run("runtime.pid"),
-                                                 stdio, res_fd, go_r),
-                        keep=(*child, res_fd, go_r), on_exit=done)
+                                                 stdio, res_fd, go_r, listen_fds=listen),
+                        keep=(*child, *listen, res_fd, go_r), on_exit=done)
         theirs.close()
         os.close(go_r)
 

@@ -3,8 +3,9 @@
 Importing the runtime costs a helper ~15 ms; forked at once, this one spends them
 while the monitor still waits for the launcher's config (and, started ahead of time
 by `hull run`, while the CLI is still creating the container).  It then waits for
-its job on a socket: `{"runtime", "cid", "bundle", "pid_file", "tty", "layout"}`
-with the container's stdio ends, the result socket and the go pipe as fds, and runs
+its job on a socket: `{"runtime", "cid", "bundle", "pid_file", "tty", "layout"[, "listen"]}`
+with the container's stdio ends, any socket-activation fds, the result socket and the go
+pipe as fds, and runs
 hooks.create_and_start as a helper forked at that moment would.  The end of the
 socket without a job (the monitor had no container, or failed first) ends it.
 """
@@ -92,7 +93,11 @@ def _wait_for_job(ctl: socket.socket) -> int:
     layout = job["layout"]  # indexes into fds: the runtime's (stdin, stdout, stderr, terminal)
     runtime_fds = tuple(fds[i] if i is not None else None for i in layout)
     res_fd, go_fd = fds[-2], fds[-1]
+    listen = job.get("listen") or 0  # socket activation: the listen fds sit before res/go
     from engine.monitor.hooks import create_and_start
 
+    if listen:
+        return create_and_start(job["runtime"], job["cid"], job["bundle"], job["pid_file"],
+                                _Stdio(job["tty"], runtime_fds), res_fd, go_fd, listen_fds=tuple(fds[-2 - listen:-2]))
     return create_and_start(job["runtime"], job["cid"], job["bundle"], job["pid_file"],
                             _Stdio(job["tty"], runtime_fds), res_fd, go_fd)

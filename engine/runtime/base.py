@@ -27,13 +27,16 @@ class Stdio(Record, frozen=True):
     terminal as its controlling tty on 0, 1 and 2; the std*_fd are ignored then.
     With `on_console` instead (needed for crun/runc, which make the pty themselves),
     the runtime allocates the pty inside the container (so `tty` says /dev/pts/0) and
-    calls `on_console(master_fd)` before create/exec returns; the caller owns the fd."""
+    calls `on_console(master_fd)` before create/exec returns; the caller owns the fd.
+    `extra_fds` (create only) become the process's fds 3, 4, ... in that order."""
 
     stdin_fd: int | None = None
     stdout_fd: int | None = None
     stderr_fd: int | None = None
     terminal_fd: int | None = None
     on_console: Callable[[int], None] | None = None
+    # systemd socket activation: fds the process gets as 3, 4, ... (LISTEN_FDS, as Podman)
+    extra_fds: tuple[int, ...] = ()
 
 
 class RuntimeState(Record, frozen=True):

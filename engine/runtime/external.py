@@ -137,10 +137,21 @@ class ExternalRuntime:
                 kw = {"stdin": stdio.stdin_fd if stdio.stdin_fd is not None else subprocess.DEVNULL,
                       "stdout": stdio.stdout_fd if stdio.stdout_fd is not None else subprocess.DEVNULL,
                       "stderr": stdio.stderr_fd if stdio.stderr_fd is not None else subprocess.DEVNULL}
+            reserved: list[int] = []
+            if stdio is not None and stdio.extra_fds:  # socket activation: --preserve-fds N
+                rest = ["--preserve-fds", str(len(stdio.extra_fds))] + rest
+                reserved = _reserve_low(len(stdio.extra_fds))
+                from engine.monitor.listenfds import place  # imported here, never in the forked child
+
+                kw.update(pass_fds=tuple(range(3, 3 + len(stdio.extra_fds))),
+                          preexec_fn=lambda fds=tuple(stdio.extra_fds): place(fds))
             try:
                 p = subprocess.Popen(argv + rest, **kw)
             except OSError as exc:
                 raise HullError(f"{self.path}: {exc.strerror}") from None
+            finally:
+                for fd in reserved:
+                    os.close(fd)
             master = None
             if listener is not None:
                 master = self._receive_console(listener, p)
@@ -347,3 +358,15 @@ class ExternalRuntime:
 
 
 __all__ = ["ExternalRuntime"]
+
+
+def _reserve_low(n: int) -> list[int]:
+    """Fill the free fd numbers below 3+n with /dev/null, so the pipes Popen makes next
+    (its exec-error pipe among them) land above the 3..3+n-1 the preexec hook overwrites."""
+    held: list[int] = []
+    while True:
+        fd = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        if fd >= 3 + n:
+            os.close(fd)
+            return held
+        held.append(fd)

@@ -153,7 +153,7 @@ def intermediate(sc, spec: dict, chan: socket.socket, cgroup: Path | None, init_
 
 
 def container_init(sc, spec: dict, chan: socket.socket, *, fifo_fd: int, stdio: tuple, terminal_fd: int | None,
-                   console: bool, in_userns: bool) -> None:
+                   console: bool, in_userns: bool, extra_fds: tuple[int, ...] = ()) -> None:
     """The container's process until exec. Never returns."""
     process = spec.get("process") or {}
     linux = spec.get("linux") or {}
@@ -187,10 +187,10 @@ def container_init(sc, spec: dict, chan: socket.socket, *, fifo_fd: int, stdio: 
     if not saved or not saved.get("saved"):
         os._exit(1)
     chan.close()
-    wait_and_exec(sc, fifo_fd, path, process)
+    wait_and_exec(sc, fifo_fd, path, process, extra_fds)
 
 
-def wait_and_exec(sc, fifo_fd: int | None, path: str, process: dict) -> None:
+def wait_and_exec(sc, fifo_fd: int | None, path: str, process: dict, extra_fds: tuple[int, ...] = ()) -> None:
     if fifo_fd is not None:
         try:
             got = os.read(fifo_fd, 1)
@@ -199,15 +199,22 @@ def wait_and_exec(sc, fifo_fd: int | None, path: str, process: dict) -> None:
         os.close(fifo_fd)
         if not got:
             os._exit(1)
-    exec_program(sc, path, process)
+    exec_program(sc, path, process, extra_fds)
 
 
-def exec_program(sc, path: str, process: dict) -> None:
-    """close every fd >= 3 and execve; a failure exits 127/126 with runc's message on stderr."""
+def exec_program(sc, path: str, process: dict, extra_fds: tuple[int, ...] = ()) -> None:
+    """close every fd >= 3 (but `extra_fds`, placed at 3.. first: socket activation) and
+    execve; a failure exits 127/126 with runc's message on stderr."""
+    if extra_fds:  # sources moved above the targets first: one may sit on a target number
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3 + len(extra_fds) + 16) for fd in extra_fds]
+        for i, fd in enumerate(high):
+            os.dup2(fd, 3 + i)  # inheritable
+            os.close(fd)
+    first = 3 + len(extra_fds)
     try:
-        sc.close_range(3, 0xFFFFFFFF, 0)
+        sc.close_range(first, 0xFFFFFFFF, 0)
     except SyscallError:
-        os.closerange(3, 1 << 20)
+        os.closerange(first, 1 << 20)
     args = process.get("args") or []
     try:
         os.execve(path, args, proc.env_dict(process))
