@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 STATE_FILE = "network.json"
 HELPER_MODES = ("pasta", "slirp4netns", "bridge")
 SHARED = (("network", "network", "network_arg"), ("ipc", "ipc", None), ("uts", "uts", None), ("pid", "pid", None))
+_PENDING: dict = {}  # container id -> (pasta's Popen, ports, pid file): spawned, not waited for yet
 
 
 # ---------------------------------------------------------------- modes
@@ -140,10 +141,25 @@ def setup(cfg: EngineConfig, store: Any, c: Any) -> dict | None:
     elif joins["network"]:
         doc = {"mode": "container", "container": joins["network"], "netns": paths["network"]}
         _save(cfg, c.id, doc)
-    _write_namespace_paths(store, c, paths)
-    if doc is not None:
-        _write_files(cfg, store, c, doc)
+    try:
+        _write_namespace_paths(store, c, paths)
+        if doc is not None:
+            _write_files(cfg, store, c, doc)
+    finally:
+        _await_helper(cfg, c.id, doc)  # pasta is ready (or its error raised) before the runtime
     return doc
+
+
+def _await_helper(cfg: EngineConfig, cid: str, doc: dict | None) -> None:
+    """Wait for the pasta _setup_netns spawned and record its pid."""
+    pending = _PENDING.pop(cid, None)
+    if pending is None or doc is None:
+        return
+    from engine.network import pasta
+
+    proc, ports, pid_file = pending
+    doc["pids"].append(pasta.wait(proc, ports, pid_file))
+    _save(cfg, cid, doc)
 
 
 def _write_files(cfg: EngineConfig, store: Any, c: Any, doc: dict | None) -> None:
@@ -185,7 +201,10 @@ def _setup_netns(cfg: EngineConfig, store: Any, c: Any, mode: str, options: dict
         if mode == "pasta":
             from engine.network import pasta
 
-            doc["pids"].append(pasta.start(path, ports, pasta.split_options(arg), run / "pasta.pid", cfg.rootless))
+            # not waited for here: setup's remaining work overlaps pasta's start (_await_helper)
+            pid_file = run / "pasta.pid"
+            _PENDING[c.id] = (pasta.spawn(path, ports, pasta.split_options(arg), pid_file, cfg.rootless),
+                              ports, pid_file)
             doc["helper"] = "pasta"
             doc["gateway"] = _default_gateway()
             doc["dns"] = [pasta.DNS_FORWARD]

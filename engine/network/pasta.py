@@ -62,6 +62,12 @@ def build_args(netns: str, ports: list[dict], extra: list[str], pid_file: Path, 
 
 def start(netns: str, ports: list[dict], extra: list[str], pid_file: Path, rootless: bool) -> int:
     """Start pasta for `netns`; returns its pid once the namespace is configured."""
+    return wait(spawn(netns, ports, extra, pid_file, rootless), ports, pid_file)
+
+
+def spawn(netns: str, ports: list[dict], extra: list[str], pid_file: Path, rootless: bool) -> subprocess.Popen:
+    """Start pasta without waiting: it needs 50-150 ms to configure the namespace, which
+    the caller can spend on work of its own before `wait`."""
     binary = available()
     if binary is None:
         raise HullError("could not find pasta, the network namespace can't be configured: "
@@ -71,14 +77,19 @@ def start(netns: str, ports: list[dict], extra: list[str], pid_file: Path, rootl
         pid_file.unlink()
     except FileNotFoundError:
         pass
-    # pasta returns once it is ready and has forked into the background
-    result = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, errors="replace", start_new_session=True)
-    output = "\n".join(ln for ln in result.stdout.splitlines() if not ln.startswith("Failed to send"))
-    if result.returncode != 0:
+
+
+def wait(proc: subprocess.Popen, ports: list[dict], pid_file: Path) -> int:
+    """pasta's pid once its first process has exited (it forks into the background when
+    the namespace is ready, as Podman waits for it); its error in one line otherwise."""
+    stdout, _ = proc.communicate()
+    output = "\n".join(ln for ln in (stdout or "").splitlines() if not ln.startswith("Failed to send"))
+    if proc.returncode != 0:
         busy = _busy_port(ports)  # this pasta does not say why it could not bind: find out
         detail = busy or "; ".join(output.splitlines()) or "no message"
-        raise HullError(f"pasta failed with exit code {result.returncode}: {detail}")
+        raise HullError(f"pasta failed with exit code {proc.returncode}: {detail}")
     try:
         return int(pid_file.read_text().split()[0])
     except (OSError, ValueError, IndexError):
