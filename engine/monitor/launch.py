@@ -1,8 +1,9 @@
 """Starting a container's monitor from a hull process (CLI, API, console).
 
-`start_monitor(cfg, cid)` spawns `python -S -m engine.monitor <cid>` as a fresh
+`start_monitor(cfg, cid)` spawns `python -S -P -m engine.monitor <cid>` as a fresh
 interpreter (never a fork of the caller: nothing of the CLI's memory, threads or
-locks goes with it), waits until the container runs and returns its pid, or raises
+locks goes with it; -P: `-m` would put the caller's working directory first on
+sys.path, and an `engine/` there would run in the monitor), waits until the container runs and returns its pid, or raises
 the error the runtime gave (CommandNotFound 127, CannotInvoke 126, else HullError
 125).  The monitor has detached by then: killing the caller does not touch it.
 The services must have written userdata/config.json and monitor.json first, and
@@ -95,7 +96,7 @@ def prespawn(cfg: EngineConfig, *, remover: bool = False) -> None:
         return  # start_monitor spawns one the usual way (and reports any error)
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        pid = _spawn([sys.executable, "-S", "-m", "engine.monitor", "-"], err_fd, theirs.fileno(),
+        pid = _spawn([sys.executable, "-S", "-P", "-m", "engine.monitor", "-"], err_fd, theirs.fileno(),
                      monitor_env(cfg, theirs.fileno()))
     except OSError:
         ours.close()
@@ -152,7 +153,7 @@ def start_monitor(cfg: EngineConfig, cid: str, *, attach: bool = False,
                                                 "remover": os.getpid() if early.remover and attach else 0}, listen)
     else:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        argv = [sys.executable, "-S", "-m", "engine.monitor", cid] + (["--attach"] if attach else [])
+        argv = [sys.executable, "-S", "-P", "-m", "engine.monitor", cid] + (["--attach"] if attach else [])
         try:
             err = os.open(err_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
