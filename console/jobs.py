@@ -1,5 +1,7 @@
-"""Long engine work (pulls, pushes) in a background thread, so one slow download
-does not hold up every other page (Django runs sync views on one thread).
+"""Long engine work (pulls, pushes) in a background thread that outlives the request:
+the download goes on when the page is left, and the images page shows its result.
+(Other pages are not held up either way: Django's ASGI handler gives each request's
+sync code its own thread; tests/console/test_long_actions.py guards that.)
 
 The images page lists the jobs of this process with their results. Jobs live
 in memory only and die with the console, as its sessions do.
