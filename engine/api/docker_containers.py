@@ -149,13 +149,18 @@ def list_containers(request: Request) -> None:
     summaries = ls(cfg, ListOptions(all=request.flag("all") or (limit is not None and limit > 0),
                                     last=limit if limit and limit > 0 else -1, filters=filters,
                                     size=request.flag("size")))
-    store = _store()
+    # HostConfig.NetworkMode of each: the options column in one query (not a record per
+    # container), the user's default mode worked out once.
+    options = {cid: json.loads(text or "{}") for cid, text in _store().db.query("SELECT id, options FROM containers")}
+    default = ""
     out = []
     for s in summaries:
-        try:
-            mode = network_mode(cfg, store.containers.get(s.id).options or {})
-        except HullError:
-            mode = "default"
+        opts = options.get(s.id) or {}
+        if not opts.get("network"):
+            default = default or network_mode(cfg, {})
+            mode = default
+        else:
+            mode = network_mode(cfg, opts)
         out.append(summary_doc(s, mode or "default"))
     request.send_json(out)
 
