@@ -137,7 +137,7 @@ def test_docker_compose_project(dapi):
     assert "greeting: hello-from-env-file" in wait_log(dc, "client", "greeting")
     ps = dc("ps").ok().stdout
     web_line = next(line for line in ps.splitlines() if line.startswith(f"{proj}_web_1"))
-    assert "Up" in web_line and "(healthy)" in web_line and f"{port}->80/tcp" in web_line, ps
+    assert "Up" in web_line and "(healthy)" in web_line and f"127.0.0.1:{port}->80/tcp" in web_line, ps
     assert any(line.startswith(f"{proj}_client_1") and "Up" in line for line in ps.splitlines()), ps
     assert dc("exec", "-T", "web", "cat", "/data/boots").ok().stdout == "started\n"
     assert dc("exec", "-T", "client", "wget", "-q", "-O", "-", "http://web/index.html").ok().stdout \
