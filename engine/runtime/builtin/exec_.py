@@ -16,6 +16,7 @@ from engine.errors import SyscallError
 from engine.runtime.builtin import process as proc
 from engine.runtime.builtin import sync
 from engine.runtime.builtin.init import NS_FLAGS, NS_PROC, reset_signals, seal_imports
+from engine.runtime.builtin.nsorder import owner_ino
 from engine.runtime.procfs import ProcfsHandle
 from engine.runtime.syscalls import CLONE_NEWNS, CLONE_NEWUSER
 
@@ -45,6 +46,13 @@ def exec_child(sc, target_pid: int, spec: dict, process: dict, chan: socket.sock
                 if kind != "user" and os.stat(path).st_ino == os.stat(f"/proc/self/ns/{NS_PROC[kind]}").st_ino:
                     continue  # already there (setns into our own mount ns would still chroot)
                 fds.append((os.open(path, os.O_RDONLY | os.O_CLOEXEC), NS_FLAGS[kind], kind))
+            # namespaces the container's user namespace does not own (its netns file)
+            # first, while we still hold our capabilities over their owner (nsorder.py)
+            user_fd = next((fd for fd, flag, _ in fds if flag == CLONE_NEWUSER), None)
+            if user_fd is not None:
+                target = os.fstat(user_fd).st_ino
+                early = [e for e in fds if e[1] not in (CLONE_NEWUSER, CLONE_NEWNS) and owner_ino(e[0]) != target]
+                fds = early + [e for e in fds if e not in early]
             for fd, flag, kind in fds:
                 if flag == CLONE_NEWUSER and os.fstat(fd).st_ino == os.stat("/proc/self/ns/user").st_ino:
                     continue

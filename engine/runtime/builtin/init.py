@@ -7,8 +7,9 @@ libc and libseccomp) is loaded before the fork.  That last point is a security
 rule: after pivot_root nothing may be imported or dlopen'ed, because it would
 come from the image; `seal_imports` makes any late import fail instead.
 
-  caller --fork--> intermediate: cgroup, user ns (+ id maps), unshare/setns the
-                   rest, unshare(CLONE_NEWPID) --fork--> init (PID 1 inside);
+  caller --fork--> intermediate: cgroup, setns the paths the outer user ns owns
+                   (nsorder.py), user ns (+ id maps), unshare/setns the rest,
+                   unshare(CLONE_NEWPID) --fork--> init (PID 1 inside);
                    the intermediate reports init's pid and exits.
   init: mounts, pivot_root, hostname, sysctl, rlimits, user, caps, seccomp, cwd,
         PATH lookup, "ready" -> waits on exec.fifo -> close fds -> execve.
@@ -30,6 +31,7 @@ from engine.runtime.builtin import process as proc
 from engine.runtime.builtin import sync
 from engine.runtime.builtin.cgroups import join as join_cgroup
 from engine.runtime.builtin.mounts import RootfsBuilder, bind_console
+from engine.runtime.builtin.nsorder import joined_before_user
 from engine.runtime.syscalls import (CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID,
                                      CLONE_NEWUSER, CLONE_NEWUTS)
 
@@ -127,6 +129,13 @@ def intermediate(sc, spec: dict, chan: socket.socket, cgroup: Path | None, init_
         nss = namespaces(spec)
         user = next((ns for ns in nss if ns["type"] == "user"), None)
         if user is not None:
+            # existing namespaces the outer user namespace owns (the netns file of pasta
+            # or a bridge) first: inside the new one we hold no capability over them
+            target = os.stat(user["path"]).st_ino if user.get("path") else None
+            early = [ns for ns in nss if ns["type"] != "user" and ns.get("path")
+                     and joined_before_user(ns["path"], target)]
+            enter_namespaces(sc, early, set())
+            nss = [ns for ns in nss if not any(ns is e for e in early)]
             if user.get("path"):
                 enter_namespaces(sc, [user], set())
             else:
