@@ -13,6 +13,7 @@ import tarfile
 
 import pytest
 
+from tests.fixtures.api import start_service
 from tests.integration.api.containers_fixtures import create, dapi  # noqa: F401
 
 
@@ -143,6 +144,22 @@ def test_archive_put_never_runs_a_decompressor_from_the_container(dapi):
         reply = dapi.request("PUT", f"/containers/{cid}/archive?path=/tmp", _tar([(name, b"data")], mode))
         assert reply.status == 200, reply.body
         assert _exists(dapi, cid, f"/tmp/{name}")
+    # Nor from the host: a second service whose PATH starts with the same traps.
+    hull = dapi.hull
+    traps = hull.base / "trap-bin"
+    traps.mkdir()
+    for tool in ("gzip", "gunzip", "bzip2", "xz", "unxz", "zstd", "tar", "pigz"):
+        (traps / tool).write_text(f"#!/bin/sh\ntouch {hull.base}/host-ran-{tool}\nexit 1\n")
+        (traps / tool).chmod(0o755)
+    hull.extra_env["PATH"] = f"{traps}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
+    other = start_service(hull, socket_path=hull.runroot / "trap.sock")
+    try:
+        for mode in ("w:gz", "w:bz2", "w:xz"):
+            reply = other.request("PUT", f"/containers/{cid}/archive?path=/tmp", _tar([(f"host-{mode[2:]}", b"d")], mode))
+            assert reply.status == 200, reply.body
+    finally:
+        other.stop()
+    assert not list(hull.base.glob("host-ran-*"))
     bomb_like = dapi.request("PUT", f"/containers/{cid}/archive?path=/tmp", b"\x1f\x8b\x08\x00garbage")
     _docker_error(bomb_like)
     _alive(dapi)
