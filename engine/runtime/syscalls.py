@@ -45,6 +45,7 @@ FSCONFIG_CMD_CREATE = 6
 FSMOUNT_CLOEXEC = 1
 MOUNT_ATTR_RDONLY = 1
 MOVE_MOUNT_F_EMPTY_PATH = 4
+MOVE_MOUNT_T_EMPTY_PATH = 0x40
 AT_FDCWD = -100
 AT_EMPTY_PATH = 0x1000
 AT_RECURSIVE = 0x8000
@@ -208,6 +209,16 @@ class Syscalls:
         self._check("move_mount", self._libc.syscall(nr, ffi.cast("int", mntfd), ffi.new("char[]", b""),
                                                     ffi.cast("int", AT_FDCWD), ffi.new("char[]", target.encode()),
                                                     ffi.cast("unsigned int", MOVE_MOUNT_F_EMPTY_PATH)), target)
+
+    def move_mount_onto_fd(self, mntfd: int, target_fd: int) -> None:
+        """move_mount(2) of a detached mount fd onto the file or directory open at
+        `target_fd` (an O_PATH fd; a /proc/self/fd path would name the magic link)."""
+        ffi = self._ffi
+        nr = ffi.cast("long", _syscall_number("move_mount"))
+        empty = ffi.new("char[]", b"")
+        self._check("move_mount", self._libc.syscall(nr, ffi.cast("int", mntfd), empty, ffi.cast("int", target_fd),
+                                                    empty, ffi.cast("unsigned int", MOVE_MOUNT_F_EMPTY_PATH |
+                                                                    MOVE_MOUNT_T_EMPTY_PATH)), f"fd {target_fd}")
 
     def open_tree(self, dirfd: int, path: str, flags: int) -> int:
         """open_tree(2): an O_PATH fd of `path`, or with OPEN_TREE_CLONE a detached copy of

@@ -219,17 +219,6 @@ def _host_id(maps: list[dict] | None, cid: int) -> int:
     raise InvalidArgument(f"cannot chown to {cid}: not mapped in the container's user namespace")
 
 
-def _check_own_userns(spec: dict) -> None:
-    """A container user namespace must map our own uid and gid 0: the storage (rootfs,
-    userdata, volumes) is theirs, 0700, and image layers are not chowned per mapping yet."""
-    linux = spec.get("linux") or {}
-    for key, what in (("uidMappings", "uid"), ("gidMappings", "gid")):
-        maps = linux.get(key)
-        if maps and not any(m["hostID"] <= 0 < m["hostID"] + m["size"] for m in maps):
-            raise InvalidArgument(f"user namespace mappings that leave out {what} 0 of the storage owner "
-                                  "(--uidmap/--gidmap/--userns=auto) are not supported yet")
-
-
 def _chown_sources(spec: dict, mounts: list[Any], volume_sources: dict[str, str]) -> None:
     """-v SRC:DST:U: SRC (recursively, never following links) owned by the container's user."""
     wanted = [m for m in mounts if m.chown and m.type in ("bind", "volume")]
@@ -389,13 +378,16 @@ def _prepare(cfg: EngineConfig, store: Any, container: Any, image: Any, config: 
     from engine.services.containers import mount_rootfs
 
     _write(userdata / ".containerenv", containerenv(cfg, container, image.id))
+    from engine.services.container_userns import assign, chown_userdata
+
+    assign(cfg, store, cid, opts, image)  # --userns=auto's id block, --uidmap/--gidmap (before the rootfs)
     # build_spec reads the image's /etc/passwd and /etc/group inside the rootfs
     mount_rootfs(store, cs.get(cid))
     run_opts = Record.replace(opts, mounts=mounts)  # not opts.replace: a field of that name
     overlays = _setup_overlay_mounts(store, cid, mounts, volume_sources)
     spec, warnings = write_bundle(cfg, store, container, config, run_opts, volume_sources=volume_sources,
                                   secret_paths=secret_paths, secret_env=secret_env, overlay_options=overlays)
-    _check_own_userns(spec)
+    chown_userdata(store, cid)
     _chown_sources(spec, mounts, volume_sources)
     cs.transition(cid, ContainerState.CREATED, spec_path=str(userdata / "config.json"),
                   options=_with_mounts(opts, mounts))

@@ -52,7 +52,11 @@ def spec_context(cfg: EngineConfig, store: Any, container: Any, opts: Any, volum
     cs = store.containers
     userdata = cs.userdata(container.id)
     host_uid, host_gid, usize, gsize = _ns_sizes()
+    from engine.services.container_userns import spec_maps
+
+    uid_maps, gid_maps = spec_maps(store, container.id)  # --userns=auto / --uidmap: recorded at create
     return SpecContext(
+        uid_maps=uid_maps, gid_maps=gid_maps,
         container_id=container.id,
         rootfs=str(cs.rootfs(container.id)),
         rootless=cfg.rootless,

@@ -126,7 +126,10 @@ def mount_rootfs(store: Any, c: Container) -> Path:
         empty.mkdir(mode=0o755, exist_ok=True)
         lowers = [empty]
     cs.make_dirs(c.id)
-    mount_overlay(lowers, target, cs.upper(c.id), cs.work(c.id))
+    from engine.services.container_userns import owned_lowers
+
+    with owned_lowers(store, c, lowers) as lowers:  # --userns=auto/--uidmap: the container's owners
+        mount_overlay(lowers, target, cs.upper(c.id), cs.work(c.id))
     return target
 
 
@@ -549,7 +552,11 @@ def _destroy_locked(cfg: EngineConfig, store: Any, c: Container, volumes: bool) 
     used = [name for name, _ in store.volumes.of_container(c.id)]
     if not cfg.rootless:  # host-wide address leases (engine/network/leases.py)
         store.networks.release_leases(c.id)
-    store.containers.delete(c.id)
+    store.containers.delete(c.id)  # its id_ranges row (--userns=auto block) goes with it
+    if cfg.rootless:
+        from engine.services.container_userns import prune_copies
+
+        prune_copies(store)  # chowned layer copies (--userns=auto/--uidmap) no container uses
     for path in (store.containers.dir(c.id), store.containers.run_dir(c.id)):
         try:
             remove_tree(path)

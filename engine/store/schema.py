@@ -168,7 +168,21 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX containers_pod ON containers(pod);
     """,
-    # 5 - later issues append their migrations here.
+    # 5 - --userns=auto id ranges and --uidmap/--gidmap maps of containers (engine/store/idranges.py):
+    # one row per container with its own user namespace maps; the row goes with the container.
+    """
+    CREATE TABLE id_ranges (
+        container_id TEXT PRIMARY KEY REFERENCES containers(id) ON DELETE CASCADE,
+        uid_start    INTEGER NOT NULL DEFAULT 0,   -- the auto-allocated block (size 0: none)
+        uid_size     INTEGER NOT NULL DEFAULT 0,
+        gid_start    INTEGER NOT NULL DEFAULT 0,
+        gid_size     INTEGER NOT NULL DEFAULT 0,
+        uid_maps     TEXT NOT NULL,                -- JSON [[container, host, size], ...]
+        gid_maps     TEXT NOT NULL,
+        copy_key     TEXT NOT NULL DEFAULT ''      -- rootless: the chowned layer copy it uses
+    );
+    """,
+    # 6 - later issues append their migrations here.
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

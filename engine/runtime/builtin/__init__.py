@@ -96,12 +96,18 @@ class BuiltinRuntime:
                              in_userns=_in_userns())
             if stdio.extra_fds:  # socket activation: init places them at 3.. before exec
                 init_args["extra_fds"] = tuple(stdio.extra_fds)
+            from engine.runtime.builtin.mounts import enter_rootfs, preopen
+
+            pre_fds = preopen(self.sc, spec)  # a user ns that cannot walk our 0700 dirs: sources cloned now
             child = os.fork()
             if child == 0:
                 parent_end.close()
+                enter_rootfs(spec)
                 init.intermediate(self.sc, spec, child_end, cgroup, init_args)
             child_end.close()
             os.close(fifo_fd)
+            for fd in pre_fds:
+                os.close(fd)
             known: list[int] = []  # init's pid as soon as it is known: killed on any failure below
             try:
                 try:

@@ -17,8 +17,9 @@ from engine.archive.inroot import InRoot
 from engine.errors import HullError, SyscallError
 from engine.record import Factory, Record
 from engine.runtime.procfs import NotProcfs, ProcfsHandle, is_procfs
-from engine.runtime.syscalls import (MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY,
-                                     MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE)
+from engine.runtime.syscalls import (AT_FDCWD, AT_RECURSIVE, MNT_DETACH, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID,
+                                     MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE,
+                                     OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE)
 
 MS_UNBINDABLE = 1 << 17
 MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME = 1024, 2048, 1 << 21, 1 << 24
@@ -85,6 +86,53 @@ def fd_path(fd: int) -> str:
     return f"/proc/self/fd/{fd}"
 
 
+# In-memory spec key (never written): {mount index: detached clone fd} of the bind
+# sources, opened by the runtime before the container's user namespace exists.
+PREOPENED = "hull.preopened"
+
+
+def needs_preopen(spec: dict) -> bool:
+    """A new user namespace that does not map our own uid 0 (--userns=auto, --uidmap):
+    its root cannot traverse the engine's 0700 directories to reach the rootfs and the
+    bind sources, so they are opened before it exists (as crun does)."""
+    linux = spec.get("linux") or {}
+    user = next((ns for ns in linux.get("namespaces") or [] if ns.get("type") == "user"), None)
+    maps = linux.get("uidMappings") or []
+    if user is None or user.get("path") or not maps:
+        return False
+    return not any(m["hostID"] <= 0 < m["hostID"] + m["size"] for m in maps) and \
+        os.path.ismount(spec["root"]["path"])
+
+
+def preopen(sc, spec: dict) -> list[int]:
+    """Caller, before the fork: a detached clone (open_tree OPEN_TREE_CLONE) of each
+    bind source, recorded in the spec for the builder; returns the fds (the caller
+    closes its copies after the fork).  Nothing when `needs_preopen` is False."""
+    if not needs_preopen(spec):
+        return []
+    fds: dict[int, int] = {}
+    try:
+        for i, m in enumerate(spec.get("mounts") or []):
+            opts = parse_options(m.get("options"))
+            if (m.get("type") == "bind" or opts.bind) and m.get("source"):
+                flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (AT_RECURSIVE if opts.recursive else 0)
+                fds[i] = sc.open_tree(AT_FDCWD, m["source"], flags)
+    except BaseException:
+        for fd in fds.values():
+            os.close(fd)
+        raise
+    spec[PREOPENED] = fds
+    return list(fds.values())
+
+
+def enter_rootfs(spec: dict) -> None:
+    """The forked child, before its user namespace: the rootfs (a mount point) becomes
+    its cwd, which unshare(CLONE_NEWNS) carries into the copy: the builder reaches it
+    as "." without walking the 0700 directories above it."""
+    if PREOPENED in spec:
+        os.chdir(spec["root"]["path"])
+
+
 class RootfsBuilder:
     """Builds the container's view of the filesystem, then pivots into it."""
 
@@ -92,7 +140,10 @@ class RootfsBuilder:
         self.sc = sc
         self.spec = spec
         self.linux = spec.get("linux") or {}
-        self.rootfs = os.path.realpath(spec["root"]["path"])
+        self.preopened: dict[int, int] | None = spec.get(PREOPENED)
+        # preopened: the rootfs is our cwd (enter_rootfs), its path may not be walkable
+        self.rootfs = os.readlink("/proc/self/cwd") if self.preopened is not None else \
+            os.path.realpath(spec["root"]["path"])
         self.in_userns = in_userns
         self.host_dev = host_dev
         self.root: InRoot | None = None
@@ -115,11 +166,14 @@ class RootfsBuilder:
     def _prepare(self) -> None:
         prop = _PROPAGATION.get(self.linux.get("rootfsPropagation") or "", MS_PRIVATE | MS_REC)
         self.sc.mount(None, "/", None, MS_REC | (prop & ~MS_REC or MS_PRIVATE))
-        self.sc.mount(self.rootfs, self.rootfs, None, MS_BIND | MS_REC)
-        self.root = InRoot(self.rootfs)
+        if self.preopened is not None:  # the rootfs mount is our cwd (enter_rootfs)
+            self.root = self._bind_cwd()
+        else:
+            self.sc.mount(self.rootfs, self.rootfs, None, MS_BIND | MS_REC)
+            self.root = InRoot(self.rootfs)
         mounted_dev = False
-        for m in self.spec.get("mounts") or []:
-            self.mount_one(m)
+        for i, m in enumerate(self.spec.get("mounts") or []):
+            self.mount_one(m, index=i)
             mounted_dev = mounted_dev or os.path.normpath(m.get("destination", "")) == "/dev"
         self.make_devices(mounted_dev)
         self.write_sysctls()  # before /proc/sys turns read-only
@@ -127,6 +181,21 @@ class RootfsBuilder:
             self.mask(path)
         for path in self.linux.get("readonlyPaths") or []:
             self.make_readonly(path)
+
+    def _bind_cwd(self) -> InRoot:
+        """Bind the cwd's mount onto itself and return an fd of the new mount's root: a
+        mount copied into our namespace is locked to its parent and pivot_root refuses
+        it; a fresh clone is not (the path-based self-bind, without walking the path)."""
+        clone = self.sc.open_tree(AT_FDCWD, ".", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)
+        try:
+            here = os.open(".", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            try:
+                self.sc.move_mount_onto_fd(clone, here)
+            finally:
+                os.close(here)
+            return InRoot(clone)
+        finally:
+            os.close(clone)
 
     def finish(self) -> None:
         """pivot_root into the rootfs, detach the old root, apply root.readonly."""
@@ -155,14 +224,18 @@ class RootfsBuilder:
             os.close(fd)
 
     # -- one spec mount -----------------------------------------------------------------
-    def mount_one(self, m: dict) -> None:
+    def mount_one(self, m: dict, index: int | None = None) -> None:
         dest = m["destination"]
         mtype = m.get("type") or ""
         opts = parse_options(m.get("options"))
         source = m.get("source") or mtype
         self._refuse_symlinked_pseudo_fs(dest, mtype)
         if mtype == "bind" or opts.bind:
-            self._bind(source, dest, opts)
+            pre = (self.preopened or {}).get(index) if index is not None else None
+            if pre is not None:
+                self._attach(pre, dest, opts)
+            else:
+                self._bind(source, dest, opts)
             return
         if mtype == "cgroup":
             self._mount_cgroup(dest, opts)
@@ -227,6 +300,24 @@ class RootfsBuilder:
                 os.close(fd)
         finally:
             os.close(src_fd)
+        extra = opts.flags & ~MS_REMOUNT
+        if extra:
+            self._at(dest, lambda p: self.remount(p, extra))
+        if opts.propagation:
+            self._at(dest, lambda p: self.sc.mount(None, p, None, opts.propagation))
+
+    def _attach(self, mnt_fd: int, dest: str, opts: MountOptions) -> None:
+        """A bind whose source the caller cloned before our user namespace existed."""
+        try:
+            is_dir = stat.S_ISDIR(os.fstat(mnt_fd).st_mode)
+            fd = self.open_target(dest, directory=is_dir)
+            try:
+                self._check_proc_target(fd, dest, "bind")
+                self.sc.move_mount_onto_fd(mnt_fd, fd)
+            finally:
+                os.close(fd)
+        finally:
+            os.close(mnt_fd)
         extra = opts.flags & ~MS_REMOUNT
         if extra:
             self._at(dest, lambda p: self.remount(p, extra))
