@@ -64,7 +64,10 @@ def assign(cfg: Any, store: Any, cid: str, opts: Any, image: Any) -> IDRanges | 
     if opts.uidmap or opts.gidmap:
         uids = [(m.container_id, m.host_id, m.size) for m in (opts.uidmap or opts.gidmap)]
         gids = [(m.container_id, m.host_id, m.size) for m in (opts.gidmap or opts.uidmap)]
+        if _shift([(h, c, n) for c, h, n in uids], 0) is None:
+            _need_builtin(store, cid)
         return rs.record(cid, _split(uids, cfg), _split(gids, cfg))
+    _need_builtin(store, cid)
     kv = dict(p.partition("=")[::2] for p in opts.userns.partition(":")[2].split(",") if p)
     extra_u = _parse_pins(kv.get("uidmapping", ""), "uidmapping")
     extra_g = _parse_pins(kv.get("gidmapping", ""), "gidmapping")
@@ -82,6 +85,15 @@ def assign(cfg: Any, store: Any, cid: str, opts: Any, image: Any) -> IDRanges | 
     return rs.record(cid, [], [], auto_size=need, uid_pool=upool, gid_pool=gpool, place=place,
                      uid_reserved=[(h, n) for _, h, n in extra_u],  # the block never overlaps a pin
                      gid_reserved=[(h, n) for _, h, n in extra_g])
+
+
+def _need_builtin(store: Any, cid: str) -> None:
+    """crun/runc would walk the store's 0700 directories as the mapped root (Podman
+    opens them up for that; Hull does not, see docs/security.md): built-in runtime only."""
+    runtime = store.containers.get(cid).runtime
+    if runtime not in ("", "builtin", "hull"):
+        raise InvalidArgument(f"--userns=auto and --uidmap/--gidmap maps that leave out the storage owner's "
+                              f"id 0 need the built-in runtime, not {os.path.basename(runtime)}")
 
 
 def _parse_pins(text: str, key: str) -> Maps:
