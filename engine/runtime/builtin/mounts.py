@@ -427,7 +427,16 @@ class RootfsBuilder:
 
     def _remount_fd(self, fd: int, flags: int) -> None:
         # fd is the mount point under the new mount: re-resolve through its path
-        self.remount(os.readlink(fd_path(fd)), flags)
+        self._remount_at(os.readlink(fd_path(fd)), flags)
+
+    def _remount_at(self, point: str, flags: int) -> None:
+        """Remount the mount at `point` (a path under the rootfs); preopened, its host
+        path is not walkable by us: re-resolved inside the rootfs instead."""
+        if self.preopened is None:
+            self.remount(point, flags)
+            return
+        rel = "/" + os.path.relpath(point, self.rootfs) if point != self.rootfs else "/"
+        self._at(rel, lambda p: self.remount(p, flags))
 
     def _remount_tree_fd(self, fd: int, flags: int) -> None:
         """Remount a recursive bind and every mount under it with `flags`: a bind
@@ -443,7 +452,7 @@ class RootfsBuilder:
                 if point.startswith(prefix):
                     points.append(point)
         for point in sorted(set(points), key=len):  # parents first
-            self.remount(point, flags)
+            self._remount_at(point, flags)
 
     # -- /dev ------------------------------------------------------------------------------
     def make_devices(self, mounted_dev: bool) -> None:

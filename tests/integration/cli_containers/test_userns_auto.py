@@ -13,7 +13,7 @@ from tests.integration.cli_containers.conftest import needs_monitor
 
 pytestmark = needs_monitor
 
-NONE = ("--network", "none")  # the netns-file path is covered by the network tests
+NONE = ("--network", "none")  # fewer helpers; test_auto_size_and_uidmapping uses the default network
 
 
 def uid_map(text: str) -> list[tuple[int, int, int]]:
@@ -46,7 +46,10 @@ def test_auto_ranges_distinct_owners_kept_and_released(bb):
 
 
 def test_auto_size_and_uidmapping(bb):
-    res = bb("run", "--rm", *NONE, "--userns=auto:size=2048", "busybox", "cat", "/proc/self/uid_map").ok()
+    # the default network (a netns file joined before the user namespace; /sys then
+    # bound read-only from the host)
+    res = bb("run", "--rm", "--userns=auto:size=2048", "busybox", "sh", "-c",
+             "cat /proc/self/uid_map; echo 127.0.0.3 x >> /etc/hosts").ok()
     rows = uid_map(res.stdout)
     assert [(c, n) for c, _, n in rows] == [(0, 2048)]
     host = 5 if bb.rootless else 300000
