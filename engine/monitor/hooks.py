@@ -171,6 +171,13 @@ def record_started(cid: str, name: str, image: str, pid: int, monitor_pid: int, 
         _warn("recording the start")
     for action in events:
         emit(cid, name, image, action)
+    if restart_count:  # a restart by policy: container:X dependents follow into new namespaces
+        try:
+            from engine.services.container_rejoin import rejoin
+
+            rejoin(engine_config(), _store(), cid)
+        except Exception:  # noqa: BLE001
+            _warn("restarting dependent containers")
     return 0
 
 

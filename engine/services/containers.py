@@ -432,6 +432,9 @@ def restart(cfg: EngineConfig, names: list[str], timeout: int | None = None, all
         c = _stop_one(cfg, store, c, timeout)
         out.append(_start_one(cfg, store, store.containers.get(c.id)))
         container_event(cfg, "restart", out[-1])
+        from engine.services.container_rejoin import rejoin
+
+        rejoin(cfg, store, c.id, timeout)  # as Podman: container:X dependents re-join X
     return out
 
 
