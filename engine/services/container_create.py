@@ -387,7 +387,7 @@ def _prepare(cfg: EngineConfig, store: Any, container: Any, image: Any, config: 
     overlays = _setup_overlay_mounts(store, cid, mounts, volume_sources)
     spec, warnings = write_bundle(cfg, store, container, config, run_opts, volume_sources=volume_sources,
                                   secret_paths=secret_paths, secret_env=secret_env, overlay_options=overlays)
-    chown_userdata(store, cid)
+    chown_userdata(store, cid, spec)
     _chown_sources(spec, mounts, volume_sources)
     cs.transition(cid, ContainerState.CREATED, spec_path=str(userdata / "config.json"),
                   options=_with_mounts(opts, mounts))

@@ -429,7 +429,9 @@ def _copy_file(src: str, dst: str) -> None:
 
 # ------------------------------------------------------------------------- userdata
 
-def chown_userdata(store: Any, cid: str) -> None:
+def chown_userdata(store: Any, cid: str, spec: dict | None = None) -> None:
+    """The generated files to the container's root; named volumes never used yet (empty,
+    plain local ones without -o uid=) to the container's user, as Podman does."""
     r = ranges(store).get(cid)
     if r is None:
         return
@@ -441,6 +443,19 @@ def chown_userdata(store: Any, cid: str) -> None:
         try:
             os.chown(userdata / name, uid0, gid0, follow_symlinks=False)
         except FileNotFoundError:
+            continue
+    user = ((spec or {}).get("process") or {}).get("user") or {}
+    uid, gid = _shift(r.uid_maps, int(user.get("uid", 0))), _shift(r.gid_maps, int(user.get("gid", 0)))
+    if uid is None or gid is None:
+        return
+    for name, _ in store.volumes.of_container(cid):
+        vol = store.volumes.get(name)
+        if not vol.needs_copy_up or vol.bind_device or vol.needs_mount or vol.uid is not None or vol.gid is not None:
+            continue
+        try:
+            if not os.listdir(vol.mountpoint):
+                os.chown(vol.mountpoint, uid, gid, follow_symlinks=False)
+        except OSError:
             continue
 
 

@@ -48,8 +48,9 @@ def test_auto_ranges_distinct_owners_kept_and_released(bb):
 def test_auto_size_and_uidmapping(bb):
     # the default network (a netns file joined before the user namespace; /sys then
     # bound read-only from the host)
-    res = bb("run", "--rm", "--userns=auto:size=2048", "busybox", "sh", "-c",
-             "cat /proc/self/uid_map; echo 127.0.0.3 x >> /etc/hosts").ok()
+    # a new named volume is given to the container's user (as Podman): writable inside
+    res = bb("run", "--rm", "--userns=auto:size=2048", "-v", "autovol:/data", "busybox", "sh", "-c",
+             "cat /proc/self/uid_map; echo 127.0.0.3 x >> /etc/hosts; touch /data/x").ok()
     rows = uid_map(res.stdout)
     assert [(c, n) for c, _, n in rows] == [(0, 2048)]
     host = 5 if bb.rootless else 300000
