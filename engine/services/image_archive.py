@@ -67,9 +67,12 @@ def load(cfg: EngineConfig, source: "str | BinaryIO") -> LoadResult:
     store = open_store(cfg)
     images = load_archive(store, source)
     result = LoadResult()
+    from engine.services.events import emit
+
     for image in images:
         result.ids.append(id_hex(image.id))
         result.names.extend(image.names)
+        emit(cfg, "image", "load", id=id_hex(image.id), name=image.names[0] if image.names else "")
     return result
 
 

@@ -88,6 +88,9 @@ def pull(cfg: EngineConfig, reference: str, opts: PullOptions) -> str:
     store = open_store(cfg)
     image = pull_image(store, reference, cfg=cfg, tls_verify=opts.tls_verify, progress=opts.progress,
                        platform=platform, credentials=creds)
+    from engine.services.events import emit
+
+    emit(cfg, "image", "pull", id=id_hex(image.id), name=reference)
     return id_hex(image.id)
 
 
@@ -117,4 +120,7 @@ def push(cfg: EngineConfig, source: str, destination: str | None, opts: PushOpti
             Path(opts.digestfile).write_text(digest)
         except OSError as exc:
             raise InvalidArgument(f"cannot write digest file {opts.digestfile}: {exc.strerror}") from None
+    from engine.services.events import emit
+
+    emit(cfg, "image", "push", id=id_hex(image.id), name=target)
     return digest

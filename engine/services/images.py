@@ -292,7 +292,15 @@ def tag(cfg: EngineConfig, source: str, targets: list[str]) -> str:
     image = find_image(store, source)
     for name in names:
         store.images.tag(image.id, name)
+        _event(cfg, "tag", image.id, name)
     return full_id(image.id)
+
+
+def _event(cfg: EngineConfig, action: str, image_id: str, name: str = "") -> None:
+    """An image event (Podman's: pull, push, tag, untag, remove, load) for `hull events` and the console."""
+    from engine.services.events import emit
+
+    emit(cfg, "image", action, id=id_hex(image_id), name=name)
 
 
 def _match_own_name(image: Any, text: str) -> str | None:
@@ -332,6 +340,7 @@ def untag(cfg: EngineConfig, source: str, names: list[str]) -> list[str]:
             removed.append(match)
     for name in removed:
         store.images.untag(image.id, name)
+        _event(cfg, "untag", image.id, name)
     return removed
 
 
@@ -369,6 +378,7 @@ def remove(cfg: EngineConfig, names: list[str], opts: RemoveOptions) -> RemoveRe
                 continue
             report.untagged.extend(image.names)
             report.deleted.append(id_hex(image.id))
+            _event(cfg, "remove", image.id, image.names[0] if image.names else "")
         return report
     for text in names:
         try:
@@ -390,6 +400,7 @@ def _remove_one(store: Any, text: str, opts: RemoveOptions, report: RemoveReport
         name = _match_own_name(image, text) or text
         store.images.untag(image.id, name)
         report.untagged.append(name)
+        _event(store.cfg, "untag", image.id, name)
         return
     if by_id and len(image.names) > 1 and not opts.force:
         raise Conflict(
@@ -399,6 +410,7 @@ def _remove_one(store: Any, text: str, opts: RemoveOptions, report: RemoveReport
     _delete_image(store, image, opts.force)
     report.untagged.extend(image.names)
     report.deleted.append(id_hex(image.id))
+    _event(store.cfg, "remove", image.id, image.names[0] if image.names else "")
 
 
 def _remove_users(store: Any, image: Any) -> None:
@@ -430,6 +442,7 @@ def prune(cfg: EngineConfig, opts: PruneOptions) -> list[str]:
             continue
         store.images.remove(image.id)
         deleted.append(id_hex(image.id))
+        _event(cfg, "remove", image.id, image.names[0] if image.names else "")
     if deleted:
         _collect_garbage(store)
     return deleted

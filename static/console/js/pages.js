@@ -18,6 +18,8 @@
       });
     };
     input.addEventListener("input", apply);
+    // events.js swapped a live part (the rows) for a fresh copy: filter that one too.
+    document.addEventListener("hull:refreshed", apply);
     input.addEventListener("keydown", (e) => {
       if (e.key === "Escape") { input.value = ""; apply(); }
     });
@@ -41,11 +43,8 @@
       button.textContent = th.textContent;
       th.textContent = "";
       th.appendChild(button);
-      button.addEventListener("click", () => {
+      const sort = (descending) => {
         const numeric = th.dataset.sort === "num";
-        const descending = th.getAttribute("aria-sort") === "ascending";
-        table.querySelectorAll("th[aria-sort]").forEach((other) => other.removeAttribute("aria-sort"));
-        th.setAttribute("aria-sort", descending ? "descending" : "ascending");
         const body = table.tBodies[0];
         const rows = Array.from(body.rows).filter((r) => !r.querySelector(".empty"));
         const key = (row) => {
@@ -59,6 +58,17 @@
           return descending ? -order : order;
         });
         rows.forEach((row) => body.appendChild(row));
+      };
+      button.addEventListener("click", () => {
+        const descending = th.getAttribute("aria-sort") === "ascending";
+        table.querySelectorAll("th[aria-sort]").forEach((other) => other.removeAttribute("aria-sort"));
+        th.setAttribute("aria-sort", descending ? "descending" : "ascending");
+        sort(descending);
+      });
+      // Fresh rows from a live refresh come in the server's order: keep the chosen one.
+      document.addEventListener("hull:refreshed", () => {
+        const order = th.getAttribute("aria-sort");
+        if (order) sort(order === "descending");
       });
     });
   });
