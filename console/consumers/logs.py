@@ -12,7 +12,8 @@ Frames sent:
 
 Each container is read in its own thread by engine/services/log_follow.py,
 which waits on inotify, so a line reaches the browser about as fast as the
-websocket can carry it.  Text is decoded as UTF-8 with replacement characters
+websocket can carry it.  Lines are coalesced: at most one `lines` frame every
+FRAME_GAP, holding everything read meanwhile (a quiet log's line is not delayed).  Text is decoded as UTF-8 with replacement characters
 and always shown by the page as text, never HTML.
 """
 
@@ -30,6 +31,8 @@ from engine.errors import HullError, NotFound
 
 COMPOSE_PROJECT = "com.docker.compose.project"
 MAX_TARGETS = 64
+FRAME_GAP = 0.02         # s between two `lines` frames at most 50 a second
+MAX_FRAME_LINES = 5000
 
 
 def resolve(cfg: EngineConfig, names: list[str], pod: str | None, project: str | None) -> list[tuple[Any, Any]]:
@@ -99,10 +102,19 @@ class LogsConsumer(LiveConsumer):
     async def _pump(self) -> None:
         feed = self.feed
         assert feed is not None
+        loop = asyncio.get_running_loop()
+        sent = 0.0
         while not self.stopping:
-            lines = await feed.batch()
+            # A line after a quiet spell goes out at once; in a flood, frames leave at most
+            # every FRAME_GAP with all the lines that came meanwhile (a browser pays per
+            # message: 30,000 one-line frames a second would swamp it).
+            gap = sent + FRAME_GAP - loop.time()
+            if gap > 0:
+                await asyncio.sleep(gap)
+            lines = await feed.batch(MAX_FRAME_LINES)
             if lines:
                 await self.send_json({"type": "lines", "lines": lines})
+                sent = loop.time()
             for exc in feed.take_errors():
                 await self.fail(str(exc) if isinstance(exc, HullError) else "cannot read the log",
                                 error_code(exc))

@@ -7,7 +7,6 @@
   if (window.hullLogsLoaded) return;
   window.hullLogsLoaded = true;
 
-  const MAX_DOM_LINES = 5000;      // rendered; older ones leave the DOM (still downloadable)
   const MAX_KEPT_LINES = 200000;   // kept for search/download
   const ANSI = /\x1b\[[0-9;?]*[ -\/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]|[\x00-\x08\x0b-\x1f\x7f]/g;
   const PALETTE = 8;               // .src-0 ... .src-7 in live.css
@@ -100,24 +99,32 @@
     view.setAttribute("aria-live", "off");
     view.tabIndex = 0;
     if (timestamps.checked) view.classList.add("show-ts");
-    // The scroller is a reversed flex column around the lines: the browser keeps it
-    // pinned to the newest line by itself (scrollTop 0 is the bottom), so following
-    // never has to measure the page (reading scrollHeight forces a layout of every line).
+    // A virtual list: `spacer` is as tall as all the lines, `body` holds a small pool of
+    // row nodes for the lines in view, moved with a transform.  A flood of lines costs
+    // an array push per line and, once per animation frame, a refill of ~60 rows: the
+    // DOM never grows with the log, and the full text stays in `kept` for search and
+    // download.  Sizes are set through CSSOM (allowed by the CSP, unlike style="").
+    const spacer = el("div", "log-spacer");
     const body = el("div", "log-body");
-    view.appendChild(body);
+    view.append(spacer, body);
     root.replaceChildren(bar, legend, view);
 
     // -- state -------------------------------------------------------------------------------
     let ws = null;
     let names = [];
-    let kept = [];          // [source, stream, time, text]
+    let kept = [];          // every line: [source, stream, time, text, seq], oldest first
+    let shown = kept;       // the lines the filters let through (kept itself when none)
+    let seq = 0;
     let paused = false;
+    let frozen = 0;         // while paused: how many of `shown` the view shows
     let unseen = 0;
-    let pending = [];       // lines waiting for the next animation frame
+    let stick = true;       // following: the view stays on the newest line
     let frameQueued = false;
     let generation = 0;
     let needle = "";
     let merged = false;
+    let rowHeight = 0;
+    let look = 0;           // bumped when rows must be redrawn (search, merged, timestamps)
 
     function matches(text) {
       return !needle || text.toLowerCase().includes(needle);
@@ -136,97 +143,153 @@
       if (at < text.length) node.appendChild(document.createTextNode(text.slice(at)));
     }
 
-    function shown(line) {
+    function filtering() {
+      return stream.value !== "all" || (filter.checked && !!needle);
+    }
+
+    function passes(line) {
       const wanted = stream.value;
       if (wanted !== "all" && line[1] !== wanted) return false;
       return !(filter.checked && needle && !matches(line[3]));
     }
 
-    function renderLine(line) {
-      const row = el("div", `log-line ${line[1]}`);
-      row.dataset.time = line[2];
-      row.appendChild(el("span", "log-ts", stamp(line[2])));
-      if (merged) row.appendChild(el("span", `log-src src-${line[0] % PALETTE}`, names[line[0]] || "?"));
-      const msg = el("span", "log-msg");
-      highlight(msg, line[3]);
-      row.appendChild(msg);
-      if (!shown(line)) row.hidden = true;
-      row._line = line;
+    function makeRow() {
+      const row = el("div", "log-line");
+      row.append(el("span", "log-ts"), el("span", "log-src"), el("span", "log-msg"));
       return row;
     }
 
-    function toBottom() { view.scrollTop = 0; }
-
-    let lastFlush = 0;
-    function flush() {
-      frameQueued = false;
-      lastFlush = performance.now();
-      if (paused || !pending.length) return;
-      const batch = pending.length > MAX_DOM_LINES ? pending.slice(-MAX_DOM_LINES) : pending;
-      pending = [];
+    function fillRow(row, line) {
+      if (row._line === line && row._look === look) return;
+      row._line = line;
+      row._look = look;
+      row.className = `log-line ${line[1]}`;
+      row.dataset.time = line[2];
+      const [ts, src, msg] = row.children;
+      ts.textContent = stamp(line[2]);
+      src.hidden = !merged;
       if (merged) {
-        // Several readers: lines come nearly in time order; put each where it belongs.
-        for (const line of batch) {
-          const row = renderLine(line);
-          let before = body.lastElementChild;
-          while (before && before._line[2] > line[2]) before = before.previousElementSibling;
-          body.insertBefore(row, before ? before.nextSibling : body.firstChild);
-        }
-      } else {
-        const frag = document.createDocumentFragment();
-        for (const line of batch) frag.appendChild(renderLine(line));
-        body.appendChild(frag);
+        src.className = `log-src src-${line[0] % PALETTE}`;
+        src.textContent = names[line[0]] || "?";
       }
-      // childElementCount walks the children: count once, then drop the oldest in one range.
-      const excess = body.childElementCount - MAX_DOM_LINES;
-      if (excess > 0) {
-        const range = document.createRange();
-        range.setStartBefore(body.firstElementChild);
-        range.setEndAfter(body.children[excess - 1]);
-        range.deleteContents();
+      highlight(msg, line[3]);
+    }
+
+    function measure() {
+      // One layout read, once: every row has the same height (CSS: no wrapping).
+      const probe = makeRow();
+      probe.lastChild.textContent = "M";
+      body.appendChild(probe);
+      rowHeight = probe.getBoundingClientRect().height || 18;
+      probe.remove();
+    }
+
+    function render() {
+      frameQueued = false;
+      // Rows are one fixed height (CSS); read it off a row in place (the layout is clean at
+      // the start of a frame), so a stylesheet that arrived late is picked up.
+      const sample = body.firstElementChild;
+      const height = sample ? sample.getBoundingClientRect().height : 0;
+      if (height > 0) rowHeight = height;
+      else if (!rowHeight) measure();
+      const count = paused ? Math.min(frozen, shown.length) : shown.length;
+      spacer.style.height = `${count * rowHeight}px`;
+      const viewRows = Math.ceil((view.clientHeight || 600) / rowHeight) + 1;
+      if (stick && !paused) {
+        view.scrollTop = count * rowHeight;
+        ownScroll = view.scrollTop;  // where the browser put it (clamped to the end)
+      }
+      const first = Math.max(0, Math.min(Math.floor(view.scrollTop / rowHeight), count - viewRows));
+      const last = Math.min(count, first + viewRows + 1);
+      while (body.childElementCount < last - first) body.appendChild(makeRow());
+      while (body.childElementCount > last - first) body.lastElementChild.remove();
+      let row = body.firstElementChild;
+      for (let i = first; i < last; i++, row = row.nextElementSibling) fillRow(row, shown[i]);
+      body.style.transform = `translateY(${first * rowHeight}px)`;
+    }
+
+    function schedule() {
+      if (!frameQueued) {
+        frameQueued = true;
+        requestAnimationFrame(render);
       }
     }
 
-    function queue(lines) {
-      pending.push(...lines);
+    let ownScroll = -1;
+    view.addEventListener("scroll", () => {
+      // The reader scrolled up: stop sticking to the newest line; back at the bottom: stick
+      // again.  Our own scrolling to the end (render) says nothing about that.
+      if (view.scrollTop !== ownScroll) {
+        stick = view.scrollTop + view.clientHeight >= view.scrollHeight - rowHeight * 1.5;
+      }
+      schedule();
+    }, { passive: true });
+
+    function insertOrdered(list, line) {
+      // Merged views: lines come nearly in time order; put each where it belongs.
+      let at = list.length;
+      while (at > 0 && list[at - 1][2] > line[2]) at--;
+      if (at === list.length) list.push(line);
+      else list.splice(at, 0, line);
+    }
+
+    function add(lines) {
+      for (const line of lines) {
+        if (merged) insertOrdered(kept, line);
+        else kept.push(line);
+        if (shown !== kept && passes(line)) {
+          if (merged) insertOrdered(shown, line);
+          else shown.push(line);
+        }
+      }
+      if (kept.length > MAX_KEPT_LINES * 1.1) {  // trimmed in steps: not a copy per message
+        const drop = kept.length - MAX_KEPT_LINES;
+        const oldest = kept[drop][4];
+        kept = kept.slice(drop);
+        shown = shown === undefined || !filtering() ? kept : shown.filter((l) => l[4] >= oldest);
+        frozen = Math.max(0, frozen - drop);
+      }
       if (paused) {
         unseen += lines.length;
-        follow.textContent = `Follow (${unseen} new)`;
+        follow.textContent = `Follow (${unseen.toLocaleString()} new)`;
         return;
       }
-      if (!frameQueued) {
-        frameQueued = true;
-        // A trickle renders at the next frame; a flood in batches at most 10 times a
-        // second, so layout is paid per batch rather than per frame.
-        const wait = pending.length > 200 ? Math.max(0, 100 - (performance.now() - lastFlush)) : 0;
-        if (wait) setTimeout(() => requestAnimationFrame(flush), wait);
-        else requestAnimationFrame(flush);
-      }
+      schedule();
     }
 
     function refilter() {
       needle = search.value.trim().toLowerCase();
+      shown = filtering() ? kept.filter(passes) : kept;
+      if (paused) frozen = shown.length;
+      look++;
       let hits = 0;
-      for (const row of body.children) {
-        const line = row._line;
-        highlight(row.lastElementChild, line[3]);
-        row.hidden = !shown(line);
-        if (needle && matches(line[3])) hits++;
-      }
-      status.textContent = needle ? `${hits} matching line${hits === 1 ? "" : "s"} shown` : statusText();
+      if (needle) for (const line of kept) if (matches(line[3]) && passes(line)) hits++;
+      status.textContent = needle ? `${hits.toLocaleString()} matching line${hits === 1 ? "" : "s"}` : statusText();
+      schedule();
     }
 
     function statusText() {
       return `${kept.length.toLocaleString()} lines` + (ws && ws.readyState === 1 ? " · live" : "");
     }
 
+    let statusQueued = false;
+    function updateStatus() {
+      // At most once a frame: toLocaleString and a text change per message add up in a flood.
+      if (statusQueued || needle) return;
+      statusQueued = true;
+      requestAnimationFrame(() => { statusQueued = false; if (!needle) status.textContent = statusText(); });
+    }
+
     function connect() {
       if (ws) { ws.onclose = null; ws.close(); }
       const gen = ++generation;
       kept = [];
-      pending = [];
+      shown = kept;
       unseen = 0;
+      frozen = 0;
+      stick = true;
       body.replaceChildren();
+      schedule();
       const q = new URLSearchParams(params);
       q.set("tail", tail.value);
       if (since.value) q.set("since", since.value);
@@ -238,18 +301,22 @@
         if (doc.type === "start") {
           names = doc.containers.map((c) => c.name);
           merged = names.length > 1;
+          look++;
           legend.replaceChildren(...(merged ? names.map((n, i) => el("span", `log-src src-${i % PALETTE}`, n)) : []));
           status.textContent = "live";
         } else if (doc.type === "lines") {
           const now = Date.now() / 1000;
-          const lines = doc.lines.map((l) => [l[0], l[1], l[2], l[3].replace(ANSI, "")]);
-          for (const l of doc.lines) window.hullLogLatency.push(now - l[2]);
-          if (window.hullLogLatency.length > 200000) window.hullLogLatency.splice(0, 100000);
+          const latency = window.hullLogLatency;
+          const lines = new Array(doc.lines.length);
+          for (let i = 0; i < doc.lines.length; i++) {
+            const l = doc.lines[i];
+            latency.push(now - l[2]);
+            lines[i] = [l[0], l[1], l[2], l[3].replace(ANSI, ""), seq++];
+          }
+          if (latency.length > 200000) latency.splice(0, 100000);
           window.hullLogCount += lines.length;
-          kept.push(...lines);
-          if (kept.length > MAX_KEPT_LINES) kept.splice(0, kept.length - MAX_KEPT_LINES);
-          queue(lines);
-          if (!needle) status.textContent = statusText();
+          add(lines);
+          updateStatus();
         } else if (doc.type === "end") {
           status.textContent = `${kept.length.toLocaleString()} lines · end of log`;
         } else if (doc.type === "error") {
@@ -267,12 +334,13 @@
       paused = !paused;
       follow.setAttribute("aria-pressed", String(paused));
       if (paused) {
+        frozen = shown.length;
         follow.textContent = "Follow";
       } else {
         follow.textContent = "Pause";
         unseen = 0;
-        flush();
-        toBottom();
+        stick = true;
+        schedule();
       }
     });
     tail.addEventListener("change", connect);
@@ -285,9 +353,9 @@
       clearTimeout(searchTimer);
       searchTimer = setTimeout(refilter, 120);
     });
-    clear.addEventListener("click", () => { kept = []; body.replaceChildren(); status.textContent = statusText(); });
+    clear.addEventListener("click", () => { kept = []; shown = kept; frozen = 0; refilter(); status.textContent = statusText(); });
     download.addEventListener("click", () => {
-      const text = kept.filter((l) => shown(l))
+      const text = kept.filter(passes)
         .map((l) => (timestamps.checked ? new Date(l[2] * 1000).toISOString() + " " : "") +
           (merged ? names[l[0]] + " " : "") + (l[1] === "stderr" ? "[stderr] " : "") + l[3])
         .join("\n") + "\n";

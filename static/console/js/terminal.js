@@ -16,8 +16,43 @@
     });
   }
 
+  // xterm.js writes its theme and cell sizes into <style> elements, which the CSP
+  // (default-src 'self', no 'unsafe-inline') refuses: chromium logged "Applying inline
+  // style violates ..." and the styles were lost.  Constructed stylesheets are CSSOM,
+  // which CSP allows: xterm gets an element whose text goes into one of those instead.
+  // Only this page's scripts ask for <style> elements, and only xterm does.
+  class HullSheet extends HTMLElement {
+    constructor() {
+      super();
+      this.hullSheet = new CSSStyleSheet();
+      this.hullText = "";  // no attributes here: createElement refuses an element that sets any
+    }
+    get textContent() { return this.hullText; }
+    set textContent(text) {
+      this.hullText = String(text == null ? "" : text);
+      this.hullSheet.replaceSync(this.hullText);
+    }
+    connectedCallback() {
+      if (!document.adoptedStyleSheets.includes(this.hullSheet)) {
+        document.adoptedStyleSheets = [...document.adoptedStyleSheets, this.hullSheet];
+      }
+    }
+    disconnectedCallback() {
+      document.adoptedStyleSheets = document.adoptedStyleSheets.filter((s) => s !== this.hullSheet);
+    }
+  }
+  function routeStyleElements() {
+    if (customElements.get("hull-sheet")) return;
+    customElements.define("hull-sheet", HullSheet);
+    const create = Document.prototype.createElement;
+    document.createElement = function (tag, options) {
+      return String(tag).toLowerCase() === "style" ? create.call(this, "hull-sheet") : create.call(this, tag, options);
+    };
+  }
+
   let vendor = null;
   function loadVendor() {
+    routeStyleElements();
     if (!vendor) {
       vendor = Promise.all([
         load("link", { rel: "stylesheet", href: "/static/console/vendor/xterm.css" }),
