@@ -39,14 +39,17 @@ class _Out:
 
 def write_tar(root_dir: str | Path, out: BinaryIO, *, overlay_whiteouts: bool = False,
               opaque_xattr: str = "user.overlay.opaque", xattrs: bool = True,
-              root_entry: bool = False) -> int:
+              root_entry: bool = False, id_map=None) -> int:
     """Write the tree under `root_dir` to `out` as a tar stream; returns its length.
 
     overlay_whiteouts: turn 0/0 character devices into `.wh.NAME` entries and directories
     carrying `opaque_xattr`="y" into a `DIR/.wh..wh..opq` entry (a layer diff).
     root_entry: also emit "./" for the root directory itself.
+    id_map: `(uid, gid) -> (uid, gid)` for the recorded owners (a container's own user
+    namespace: host ids back to its ids).
     """
     writer = _Writer(_Out(out), overlay_whiteouts, opaque_xattr, xattrs)
+    writer.id_map = id_map
     try:
         root = os.open(os.fspath(root_dir), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
@@ -70,6 +73,7 @@ class _Writer:
         self.opaque_xattr = opaque_xattr
         self.xattrs = xattrs
         self.links: dict[tuple[int, int], bytes] = {}  # (dev, ino) -> first name
+        self.id_map = None
 
     def tree(self, dfd: int, prefix: bytes) -> None:
         for name in sorted(os.fsencode(n) for n in os.listdir(dfd)):
@@ -124,7 +128,7 @@ class _Writer:
         info = tarfile.TarInfo(os.fsdecode(name))
         info.type = kind
         info.mode = stat.S_IMODE(st.st_mode)
-        info.uid, info.gid = st.st_uid, st.st_gid
+        info.uid, info.gid = self.id_map(st.st_uid, st.st_gid) if self.id_map else (st.st_uid, st.st_gid)
         info.uname = info.gname = ""
         info.mtime = int(st.st_mtime)
         info.size = size

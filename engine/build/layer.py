@@ -29,14 +29,14 @@ class NewLayer:
     size: int          # bytes of the uncompressed tar
 
 
-def layer_from_dir(store: Any, change_dir: Path, parent_chain: str | None) -> NewLayer:
+def layer_from_dir(store: Any, change_dir: Path, parent_chain: str | None, id_map: Any = None) -> NewLayer:
     """Store `change_dir` (overlay form) as a layer on `parent_chain`.  Hold
     `store.writing()` around this and the image record that will use it."""
     from engine.archive.tarwriter import write_tar
     from engine.transports.ingest import _populate
 
     with store.blobs.ingest() as writer:
-        size = write_tar(change_dir, writer, overlay_whiteouts=True)
+        size = write_tar(change_dir, writer, overlay_whiteouts=True, id_map=id_map)
         diff_id = writer.commit()
     layer = store.layers.create(diff_id, parent_chain, _populate(store, diff_id, diff_id),
                                 compressed_digest=diff_id)

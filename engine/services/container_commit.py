@@ -99,7 +99,10 @@ def commit_container(cfg: EngineConfig, name_or_id: str, opts: CommitOptions) ->
     created = _now()
     with store.writing():
         parent = base_image.top_layer if base_image is not None else None
-        layer = layer_from_dir(store, store.containers.upper(container.id), parent)
+        from engine.services.container_userns import unshift
+
+        # --userns=auto/--uidmap: the upper dir holds host ids; the layer gets the container's
+        layer = layer_from_dir(store, store.containers.upper(container.id), parent, unshift(store, container.id))
         chain = [*(base_image.layers if base_image is not None else []), layer.chain_id]
 
         conf = apply_changes(container_config(base, container), list(opts.changes))

@@ -459,6 +459,21 @@ def chown_userdata(store: Any, cid: str, spec: dict | None = None) -> None:
             continue
 
 
+def unshift(store: Any, cid: str):
+    """`(uid, gid) -> (uid, gid)` from host ids back to the container's (ids outside its
+    maps kept), or None when the container has no maps of its own."""
+    r = ranges(store).get(cid)
+    if r is None or (is_identity(r.uid_maps) and is_identity(r.gid_maps)):
+        return None
+    back_u = [(h, c, n) for c, h, n in r.uid_maps]
+    back_g = [(h, c, n) for c, h, n in r.gid_maps]
+
+    def mapped(uid: int, gid: int) -> tuple[int, int]:
+        u, g = _shift(back_u, uid), _shift(back_g, gid)
+        return (uid if u is None else u, gid if g is None else g)
+    return mapped
+
+
 def spec_maps(store: Any, cid: str) -> tuple[Any, Any]:
     """(uid_maps, gid_maps) as engine.spec IDMapping lists for SpecContext, or (None, None)."""
     r = ranges(store).get(cid)

@@ -107,3 +107,13 @@ def test_concurrent_creates_never_overlap(bb):
         for j in range(i + 1, 4):
             assert not overlap(blocks[i], blocks[j]), blocks
     bb("rm", "c0", "c1", "c2", "c3").ok()
+
+
+def test_commit_records_container_ids(bb):
+    # the upper dir holds the block's host ids; the committed layer has the container's
+    bb("run", "--name", "cm", *NONE, "--userns=auto", "busybox", "sh", "-c",
+       "touch /newfile; mkdir /d; chown 33:44 /d").ok()
+    bb("commit", "-q", "cm", "localhost/cm").ok()
+    res = bb("run", "--rm", *NONE, "localhost/cm", "stat", "-c", "%n %u:%g", "/newfile", "/d", "/bin/busybox").ok()
+    assert res.stdout.splitlines() == ["/newfile 0:0", "/d 33:44", "/bin/busybox 0:0"]
+    bb("rm", "cm").ok()
