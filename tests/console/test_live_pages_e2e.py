@@ -52,6 +52,12 @@ def test_images_list_follows_image_events(console_for, hull, registry, busybox_i
         assert rows.count() >= 1
         assert page.evaluate("() => window.notReloaded") is True  # swapped in place, not reloaded
         browser.close()
+    # The events that drove it, as `hull events` shows them (Podman's actions).
+    seen = hull("events", "--stream=false", "--filter", "type=image",
+                           "--format", "{{.Status}} {{.Name}}").ok().lines
+    for expected in ("load localhost/busybox:latest", "tag localhost/live-tag:1", f"pull {pulled}",
+                     "untag localhost/live-tag:1"):
+        assert expected in seen, (expected, seen)
 
 
 def test_no_csp_violations_and_a_log_flood_stays_bounded(console_for, hull, busybox_image) -> None:  # noqa: F811
