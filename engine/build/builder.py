@@ -399,10 +399,11 @@ class Builder:
                 else:
                     script = ins.args + "\n" + "".join(h.content + h.name + "\n" for h in ins.heredocs)
             argv = [*state.shell, script]
-        network = ins.flags.get("network") or self.opts.network or "host"
-        if network not in ("host", "none", "default"):
-            raise InvalidArgument(f"unsupported RUN --network {network!r} (host, none, default)")
-        network = "host" if network == "default" else network
+        network = ins.flags.get("network") or self.opts.network or "default"
+        if network == "bridge" or network not in ("host", "none", "default", "private", "pasta", "slirp4netns"):
+            # a named network's addresses are IPAM rows of a container; a RUN step has none
+            raise InvalidArgument(f"unsupported RUN --network {network!r} "
+                                  "(host, none, private, pasta, slirp4netns)")
         mounts, mount_key, cleanups = self._run_mounts(stage, state, ins)
         env = {**{k: v for k, v in state.args.items()}, **state.env()}
         for proxy in PROXY_ARGS:

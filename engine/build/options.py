@@ -22,7 +22,7 @@ class BuildOptions:
     format: str = "oci"                             # oci | docker
     iidfile: str = ""
     quiet: bool = False
-    network: str = ""                               # RUN's network: "" (host for now), host, none
+    network: str = ""                               # RUN's network: "" (default: pasta), host, none, ...
     build_contexts: dict[str, str] = field(default_factory=dict)   # --build-context name=dir|image
     secrets: dict[str, str] = field(default_factory=dict)          # --secret id -> host file
     ignorefile: str = ""

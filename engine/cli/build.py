@@ -32,7 +32,7 @@ def build(p: HullParser) -> None:
                    help="Set metadata for an image (default [])")
     p.add_bool("--layers", default=True, help="Use intermediate layers during build")
     p.add_argument("--network", default="", metavar="string",
-                   help="Connect a container to a network during RUN (host, none)")
+                   help="Connect a container to a network during RUN (host, none, private, pasta, slirp4netns)")
     p.add_bool("--no-cache", dest="no_cache", help="Do not use existing cached images for the container build")
     p.add_argument("--platform", default="", metavar="string", help="set the OS/ARCH[/VARIANT] of the image")
     p.add_argument("--pull", nargs="?", const="always", default="missing", metavar="string",

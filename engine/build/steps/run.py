@@ -7,9 +7,12 @@ workdir) and the step's options, and the runtime (built-in by default) runs it
 as our child; we wait for it and delete it, also on failure or Ctrl-C, so no
 dangling container is ever left.  Output goes to the build's output fd.
 
-Network: Podman's RUN default is the rootless default network; until Hull's own
-network setup (issue 4) can be used here, RUN shares the host's network unless
-`--network` (build flag or RUN --network) says none.
+Network (`--network` of build, or RUN --network): host shares the host's, none has
+only loopback; anything else ("" / default / private, pasta, slirp4netns) gets a
+network namespace of its own connected by pasta (else slirp4netns) through
+engine/network/transient.py, set up before the step and torn down after it, also
+on failure: outbound traffic works and host.containers.internal reaches the host,
+as Podman's build gives RUN its default network.
 """
 
 from __future__ import annotations
@@ -38,11 +41,6 @@ def run_command(cfg: Any, mount: Any, image_config: dict, argv: list[str], env: 
                 workdir: str, user: str, network: str, mounts: list[Any], output_fd: int | None,
                 runtime_name: str | None = None, extra_mount_points: list[str] = ()) -> int:
     """Run `argv` in the working mount; returns the exit code (128+N for a signal)."""
-    from engine.runtime.base import Stdio, get_runtime
-    from engine.services.container_spec import _ns_sizes
-    from engine.spec.generate import SpecContext, build_spec
-    from engine.spec.options import ContainerOptions
-
     cid = secrets.token_hex(32)
     bundle = mount.dir / "bundle"
     bundle.mkdir(mode=0o700, exist_ok=True)
@@ -50,16 +48,39 @@ def run_command(cfg: Any, mount: Any, image_config: dict, argv: list[str], env: 
     before = {p for p in points if os.path.lexists(mount.merged / p)}
     hostname = os.uname().nodename if network == "host" else cid[:12]
     (bundle / "hostname").write_text(hostname + "\n")
-    (bundle / "hosts").write_text(_host_file("/etc/hosts", "127.0.0.1 localhost\n"))
-    (bundle / "resolv.conf").write_text(_host_file("/etc/resolv.conf", "nameserver 1.1.1.1\n"))
+    net = None
+    if network not in ("host", "none"):
+        from engine.network import transient
+
+        net = transient.setup(cfg, f"build-{cid[:16]}", network if network in transient.MODES
+                              else transient.build_mode(cfg))
+    try:
+        return _run(cfg, mount, image_config, argv, env, cid=cid, bundle=bundle, points=points, before=before,
+                    workdir=workdir, user=user, network=network, net=net, mounts=mounts, output_fd=output_fd,
+                    runtime_name=runtime_name)
+    finally:
+        if net is not None:
+            transient.teardown(cfg, net)
+
+
+def _run(cfg: Any, mount: Any, image_config: dict, argv: list[str], env: dict[str, str], *, cid: str,
+         bundle: Any, points: list[str], before: set[str], workdir: str, user: str, network: str,
+         net: dict | None, mounts: list[Any], output_fd: int | None, runtime_name: str | None) -> int:
+    from engine.runtime.base import Stdio, get_runtime
+    from engine.services.container_spec import _ns_sizes
+    from engine.spec.generate import SpecContext, build_spec
+    from engine.spec.options import ContainerOptions
+
+    (bundle / "hosts").write_text(_hosts(net))
+    (bundle / "resolv.conf").write_text(_resolv_conf(net))
     if workdir and workdir != "/":
         from engine.archive.inroot import InRoot
 
         with InRoot(mount.merged) as root:
             os.close(root.open_dir(os.fsencode(workdir), create=True))
     opts = ContainerOptions(image="", command=list(argv), entrypoint=[], env=dict(env), workdir=workdir or "/",
-                            user=user, network=network if network in ("host", "none") else "private",
-                            mounts=list(mounts))
+                            user=user, network=network if net is None else "ns",
+                            network_arg=net["netns"] if net is not None else "", mounts=list(mounts))
     host_uid, host_gid, usize, gsize = _ns_sizes()
     ctx = SpecContext(container_id=cid, rootfs=str(mount.merged), rootless=cfg.rootless,
                       single_id_map=cfg.rootless and usize <= 1, host_uid=host_uid, host_gid=host_gid,
@@ -88,6 +109,29 @@ def run_command(cfg: Any, mount: Any, image_config: dict, argv: list[str], env: 
             pass
     _drop_mount_points(mount, points, before)
     return code
+
+
+def _hosts(net: dict | None) -> str:
+    text = _host_file("/etc/hosts", "127.0.0.1 localhost\n")
+    if net is not None and net.get("gateway"):
+        text = text.rstrip("\n") + f"\n{net['gateway']}\thost.containers.internal host.docker.internal\n"
+    return text
+
+
+def _resolv_conf(net: dict | None) -> str:
+    """The host's file; in a namespace of its own the helper's DNS forwarder first and
+    no loopback server (the host's 127.0.0.x is not reachable from there)."""
+    text = _host_file("/etc/resolv.conf", "nameserver 1.1.1.1\n")
+    if net is None:
+        return text
+    lines = [f"nameserver {ip}" for ip in net.get("dns") or []]
+    for line in text.splitlines():
+        words = line.split()
+        if words[:1] == ["nameserver"] and len(words) > 1 and (
+                words[1].startswith("127.") or words[1] == "::1" or words[1] in (net.get("dns") or [])):
+            continue
+        lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 def _wait(pid: int) -> int:
