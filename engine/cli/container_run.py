@@ -49,17 +49,10 @@ def print_warnings(warnings: list[str]) -> None:
 
 
 def prespawn_monitor(cfg, remover: bool = False) -> None:
-    """The container's monitor starts now (Python start-up, daemonizing, importing the
-    runtime) while this process creates the container: engine/monitor/launch.py.
-    `remover`: we remove the container after its exit (attached run --rm)."""
-    from engine.errors import HullError
-    from engine.monitor.launch import prespawn
-    from engine.services.common import enter_userns
+    """Spawn the container's monitor now (engine/cli/early.py; a second call for the
+    same store only updates `remover`)."""
+    from engine.cli.early import prespawn_monitor as prespawn
 
-    try:
-        enter_userns(cfg)  # the monitor must start inside Hull's user namespace
-    except HullError:
-        return  # reported where it always was (create/start), after the flags' own errors
     prespawn(cfg, remover=remover)
 
 

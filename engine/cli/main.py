@@ -1,8 +1,9 @@
 """`hull` entry point: global flags, lazy command dispatch, errors -> exit codes.
 
 Start-up time is a benchmark target (`hull images` against `podman images`), so
-this module imports only argparse and engine.errors; each command's module is
-imported when that command runs.  Every HullError becomes `Error: <one line>`
+this module imports only engine.errors; argparse (engine.cli.parser) comes after
+`run`/`start` have spawned their container's monitor (engine/cli/early.py), and each
+command's module is imported when that command runs.  Every HullError becomes `Error: <one line>`
 on stderr with its exit code (125 by default), as Podman does.
 """
 
@@ -13,7 +14,8 @@ TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
 if TYPE_CHECKING:
     from typing import Sequence
 
-from engine.cli.parser import GLOBAL_VALUE_FLAGS, LOG_LEVELS, Context, HullParser
+    from engine.cli.parser import Context
+
 from engine.errors import HullError, InvalidArgument
 
 VERSION = "0.1.0"
@@ -108,6 +110,8 @@ def _usage_text() -> str:
 
 def split_global(argv: Sequence[str], ctx: Context) -> list[str]:
     """Consume global flags that precede the command; return the rest."""
+    from engine.cli.parser import GLOBAL_VALUE_FLAGS
+
     args = list(argv)
     while args and args[0].startswith("-") and args[0] != "-":
         flag, eq, value = args[0].partition("=")
@@ -175,6 +179,12 @@ def _report(err: BaseException) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:  # a real invocation (not a test calling in): run/start spawn their monitor now
+        from engine.cli.early import prespawn_from_argv
+
+        prespawn_from_argv(sys.argv[1:])
+    from engine.cli.parser import Context
+
     ctx = Context()
     try:
         args = split_global(sys.argv[1:] if argv is None else argv, ctx)
@@ -211,6 +221,15 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except OSError:
         pass
+
+
+def __getattr__(name: str) -> object:
+    """LOG_LEVELS and HullParser, as this module exported them, without importing argparse first."""
+    if name in ("LOG_LEVELS", "HullParser"):
+        from engine.cli import parser
+
+        return getattr(parser, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["main", "COMMANDS", "LOG_LEVELS", "HullParser", "run_command"]

@@ -7,9 +7,30 @@ the command and after it.  Boolean flags accept Podman's `--flag=false` form.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+
+
+def _import_argparse():
+    """argparse without gettext: it looks each message up through gettext (importing
+    gettext and locale, and probing /usr/share/locale on every parser: ~2 ms per
+    command), and Hull's messages are Podman's, in English.  The stand-in is seen by
+    argparse alone: later importers of gettext get the real module."""
+    if "argparse" in sys.modules or "gettext" in sys.modules:
+        import argparse
+        return argparse
+    stub = type(sys)("gettext")
+    stub.gettext = lambda message: message  # type: ignore[attr-defined]
+    stub.ngettext = lambda singular, plural, n: singular if n == 1 else plural  # type: ignore[attr-defined]
+    sys.modules["gettext"] = stub
+    try:
+        import argparse
+    finally:
+        del sys.modules["gettext"]
+    return argparse
+
+
+argparse = _import_argparse()
 TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
 if TYPE_CHECKING:
     from typing import Any, Callable, Sequence

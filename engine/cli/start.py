@@ -32,7 +32,7 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
 
     cfg = ctx.config()
     if len(args.names) == 1 and not args.all and not ctx.remote:
-        from engine.cli.container_run import prespawn_monitor
+        from engine.cli.early import prespawn_monitor
 
         prespawn_monitor(cfg)  # it starts while we look the container up and mount it
     if args.detach_keys is not None:

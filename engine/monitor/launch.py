@@ -87,8 +87,10 @@ def prespawn(cfg: EngineConfig, *, remover: bool = False) -> None:
     this process attaches and removes the container itself after its exit (`run
     --rm`); the monitor's own --rm then waits for it to end, and is skipped if the
     container is gone by then (and still runs if this process died first)."""
-    if any(e.key == _key(cfg) for e in _early):
-        return
+    for e in _early:
+        if e.key == _key(cfg):  # spawned before the flags were parsed: now we know
+            e.remover = remover
+            return
     try:
         os.makedirs(cfg.runroot, mode=0o700, exist_ok=True)
         err_fd = _unnamed_file(str(cfg.runroot))

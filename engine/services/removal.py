@@ -3,7 +3,9 @@ Podman gives them."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+TYPE_CHECKING = False  # typing costs ~2 ms on every run/start/rm: annotations only
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable
 
 from engine.errors import HullError, NotFound
 from engine.record import Factory, Record

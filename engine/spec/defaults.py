@@ -4,7 +4,7 @@ podman pkg/specgen/generate and runtime-tools' default generator)."""
 
 from __future__ import annotations
 
-import glob
+import os
 import resource
 
 from engine.record import DataRecord  # not dataclasses: ms on every run
@@ -31,7 +31,7 @@ READONLY_PATHS = (
 
 def masked_paths() -> list[str]:
     """MASKED_PATHS plus each host CPU's thermal_throttle directory (Podman globs them)."""
-    extra = sorted(glob.glob("/sys/devices/system/cpu/cpu*/thermal_throttle"))
+    extra = _thermal_throttle_dirs()
     return list(MASKED_PATHS) + extra
 
 
@@ -52,6 +52,16 @@ DEFAULT_DEVICES = (
 )
 
 DEFAULT_SHM_SIZE = 64 * 1024 * 1024   # Podman's 65536k
+
+
+def _thermal_throttle_dirs(base: str = "/sys/devices/system/cpu") -> list[str]:
+    """`glob("{base}/cpu*/thermal_throttle")` without importing glob (~1 ms on every run)."""
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return []
+    return sorted(p for p in (f"{base}/{n}/thermal_throttle" for n in names if n.startswith("cpu"))
+                  if os.path.lexists(p))
 
 
 def default_mounts(*, shm_size: int = DEFAULT_SHM_SIZE, sysfs_bind: bool = False,
