@@ -22,7 +22,7 @@ from engine.errors import HullError, InvalidArgument, PodNotFound
 from engine.services.kube_spec import (
     KUBE_VOLUME_LABEL, Sources, VolumePlan, container_options, host_ports, integer, mapping, pod_volumes, seq, text,
 )
-from engine.services.kube_yaml import check_name, load_documents
+from engine.services.kube_yaml import check_name, line_of, load_documents, located
 
 KINDS = ("Pod", "Deployment", "ConfigMap", "Secret", "PersistentVolumeClaim")
 
@@ -85,39 +85,34 @@ class KubeObjects:
     configmaps: dict[str, dict] = field(default_factory=dict)
     secrets: dict[str, dict] = field(default_factory=dict)
     claims: list[str] = field(default_factory=list)
+    source: str = ""
+    origins: dict[str, tuple[Any, tuple]] = field(default_factory=dict)  # pod -> (document node, spec path)
+
+    def locate(self, pod: str, path: tuple, exc: InvalidArgument) -> InvalidArgument:
+        """The error prefixed with the file and the line of the pod spec's `path`."""
+        node, base = self.origins.get(pod, (None, ()))
+        return located(self.source, line_of(node, base + path), str(exc)) if node is not None else exc
 
 
 def parse_objects(data: bytes, source: str = "", configmaps: list[bytes] | None = None) -> KubeObjects:
-    docs = load_documents(data, source)
-    objs = KubeObjects()
+    nodes: list[Any] = []
+    docs = load_documents(data, source, nodes)
+    objs = KubeObjects(source=source)
     found = False
-    for i, doc in enumerate(docs):
+    skipped: list[str] = []
+    for i, (doc, node) in enumerate(zip(docs, nodes)):
         if not isinstance(doc, dict):
-            raise InvalidArgument(f"document {i + 1}: expected a Kubernetes object (a mapping)")
+            raise located(source, line_of(node), f"document {i + 1}: expected a Kubernetes object (a mapping)")
         kind = doc.get("kind")
-        if kind not in KINDS:
-            continue  # Podman skips kinds it does not know
+        if kind not in KINDS:  # Podman skips kinds it does not know
+            skipped.append(f"line {line_of(node, ('kind',))}: kind {kind}" if "kind" in doc
+                           else f"line {line_of(node)}: no kind")
+            continue
         found = True
-        meta = mapping(doc.get("metadata"), f"{kind}.metadata", True)
-        name = check_name(meta.get("name"), kind)
-        if kind == "Pod":
-            objs.pods.append((name, meta, mapping(doc.get("spec"), f"pod {name}: spec", True)))
-        elif kind == "Deployment":
-            spec = mapping(doc.get("spec"), f"deployment {name}: spec", True)
-            replicas = integer(spec.get("replicas"), f"deployment {name}: spec.replicas", 1)
-            if replicas is None or not 0 <= replicas <= 100:
-                raise InvalidArgument(f"deployment {name}: spec.replicas must be 0-100")
-            template = mapping(spec.get("template"), f"deployment {name}: spec.template", True)
-            tmeta = mapping(template.get("metadata"), f"deployment {name}: template.metadata")
-            tspec = mapping(template.get("spec"), f"deployment {name}: template.spec", True)
-            for r in range(replicas):
-                objs.pods.append((f"{name}-pod-{r}", tmeta, tspec))
-        elif kind == "ConfigMap":
-            objs.configmaps[name] = doc
-        elif kind == "Secret":
-            objs.secrets[name] = doc
-        else:
-            objs.claims.append(name)
+        try:
+            _add_object(objs, kind, doc, node)
+        except InvalidArgument as exc:
+            raise located(source, line_of(node), str(exc)) from None
     for raw in configmaps or []:
         for doc in load_documents(raw, "--configmap"):
             if not isinstance(doc, dict) or doc.get("kind") != "ConfigMap":
@@ -125,12 +120,41 @@ def parse_objects(data: bytes, source: str = "", configmaps: list[bytes] | None 
             name = check_name(mapping(doc.get("metadata"), "ConfigMap.metadata", True).get("name"), "ConfigMap")
             objs.configmaps.setdefault(name, doc)
     if not found:
-        raise InvalidArgument("YAML document does not contain any supported kube kind")
+        detail = "; ".join(skipped[:5])
+        where = ("stdin" if source == "-" else source) + ": " if source else ""
+        raise InvalidArgument(f"{where}YAML document does not contain any supported kube kind"
+                              + (f" ({detail}; supported: {', '.join(KINDS)})" if detail else ""))
     names = [p[0] for p in objs.pods]
     dup = next((n for n in names if names.count(n) > 1), None)
     if dup:
         raise InvalidArgument(f"pod {dup} is defined more than once")
     return objs
+
+
+def _add_object(objs: KubeObjects, kind: str, doc: dict, node: Any) -> None:
+    """One supported object into `objs`; a pod remembers its document for error lines."""
+    meta = mapping(doc.get("metadata"), f"{kind}.metadata", True)
+    name = check_name(meta.get("name"), kind)
+    if kind == "Pod":
+        objs.pods.append((name, meta, mapping(doc.get("spec"), f"pod {name}: spec", True)))
+        objs.origins[name] = (node, ("spec",))
+    elif kind == "Deployment":
+        spec = mapping(doc.get("spec"), f"deployment {name}: spec", True)
+        replicas = integer(spec.get("replicas"), f"deployment {name}: spec.replicas", 1)
+        if replicas is None or not 0 <= replicas <= 100:
+            raise InvalidArgument(f"deployment {name}: spec.replicas must be 0-100")
+        template = mapping(spec.get("template"), f"deployment {name}: spec.template", True)
+        tmeta = mapping(template.get("metadata"), f"deployment {name}: template.metadata")
+        tspec = mapping(template.get("spec"), f"deployment {name}: template.spec", True)
+        for r in range(replicas):
+            objs.pods.append((f"{name}-pod-{r}", tmeta, tspec))
+            objs.origins[f"{name}-pod-{r}"] = (node, ("spec", "template", "spec"))
+    elif kind == "ConfigMap":
+        objs.configmaps[name] = doc
+    elif kind == "Secret":
+        objs.secrets[name] = doc
+    else:
+        objs.claims.append(name)
 
 
 # ---------------------------------------------------------------- play
@@ -169,16 +193,28 @@ def play(cfg: EngineConfig, data: bytes, opts: PlayOptions, progress: Callable[[
     # translate every pod first: a bad field fails before anything exists
     plans = []
     for name, meta, spec in objs.pods:
-        if spec.get("initContainers"):
-            raise InvalidArgument(f"pod {name}: initContainers are not supported")
-        ctrs = seq(spec.get("containers"), f"pod {name}: spec.containers")
-        if not ctrs:
-            raise InvalidArgument(f"pod {name}: spec.containers must not be empty")
-        volumes, vplans = pod_volumes(name, spec, sources)
-        copts = [container_options(name, meta, spec, c, i, volumes, sources) for i, c in enumerate(ctrs)]
-        cnames = [o.name for o in copts]
-        if len(set(cnames)) != len(cnames):
-            raise InvalidArgument(f"pod {name}: two containers have the same name")
+        at: tuple = ()  # where in the pod spec an error points
+        try:
+            if spec.get("initContainers"):
+                at = ("initContainers",)
+                raise InvalidArgument(f"pod {name}: initContainers are not supported")
+            at = ("containers",)
+            ctrs = seq(spec.get("containers"), f"pod {name}: spec.containers")
+            if not ctrs:
+                raise InvalidArgument(f"pod {name}: spec.containers must not be empty")
+            at = ("volumes",)
+            volumes, vplans = pod_volumes(name, spec, sources)
+            copts = []
+            for i, c in enumerate(ctrs):
+                at = ("containers", i)
+                copts.append(container_options(name, meta, spec, c, i, volumes, sources))
+            at = ("containers",)
+            host_ports(spec)  # checked now: _play_pod uses them once things exist
+            cnames = [o.name for o in copts]
+            if len(set(cnames)) != len(cnames):
+                raise InvalidArgument(f"pod {name}: two containers have the same name")
+        except InvalidArgument as exc:
+            raise objs.locate(name, at, exc) from None
         plans.append((name, meta, spec, volumes, vplans, copts))
     for name, _, _, _, _, copts in plans:
         if store.pods.exists(name) and store.pods.lookup(name).name == name:

@@ -339,7 +339,7 @@ def container_options(pod_name: str, pod_meta: dict, spec: dict, ctr: Any, index
     where = f"container {cname}"
     image = text(ctr.get("image"), f"{where}.image")
     if not image:
-        raise InvalidArgument(f"pod {pod_name}: container {cname} has no image")
+        raise InvalidArgument(f"pod {pod_name}: container {cname} has no image (field image is required)")
     opts = ContainerOptions(image=image, name=f"{pod_name}-{cname}")
     if "command" in ctr:
         opts.entrypoint = strings(ctr["command"], f"{where}.command")
@@ -404,17 +404,17 @@ def host_ports(spec: dict) -> list[Any]:
         ctr = mapping(ctr, f"spec.containers[{i}]")
         for j, p in enumerate(seq(ctr.get("ports"), f"spec.containers[{i}].ports")):
             p = mapping(p, f"spec.containers[{i}].ports[{j}]")
-            cport = integer(p.get("containerPort"), "containerPort")
-            hport = integer(p.get("hostPort"), "hostPort")
+            cport = integer(p.get("containerPort"), f"spec.containers[{i}].ports[{j}].containerPort")
+            hport = integer(p.get("hostPort"), f"spec.containers[{i}].ports[{j}].hostPort")
             if cport is None or not 0 < cport < 65536:
                 raise InvalidArgument(f"spec.containers[{i}].ports[{j}]: containerPort must be 1-65535")
             if not hport:
                 continue
             if not 0 < hport < 65536:
                 raise InvalidArgument(f"spec.containers[{i}].ports[{j}]: hostPort must be 1-65535")
-            proto = (text(p.get("protocol"), "protocol") or "TCP").lower()
+            proto = (text(p.get("protocol"), f"spec.containers[{i}].ports[{j}].protocol") or "TCP").lower()
             if proto not in ("tcp", "udp", "sctp"):
                 raise InvalidArgument(f"spec.containers[{i}].ports[{j}]: protocol {proto!r} is not supported")
-            out.append(PortMapping(container_port=cport, host_port=hport,
-                                   host_ip=text(p.get("hostIP"), "hostIP"), protocol=proto))
+            host_ip = text(p.get("hostIP"), f"spec.containers[{i}].ports[{j}].hostIP")
+            out.append(PortMapping(container_port=cport, host_port=hport, host_ip=host_ip, protocol=proto))
     return out

@@ -103,8 +103,9 @@ def _expanded_size(root: Any) -> int:
     return sizes[id(root)]
 
 
-def load_documents(data: bytes | str, source: str = "") -> list[Any]:
-    """Every document of a (multi-document) YAML text, safely; empty documents dropped."""
+def load_documents(data: bytes | str, source: str = "", nodes: list[Any] | None = None) -> list[Any]:
+    """Every document of a (multi-document) YAML text, safely; empty documents dropped.
+    `nodes` receives each kept document's node graph (for line_of)."""
     import yaml
 
     if isinstance(data, str):
@@ -126,6 +127,8 @@ def load_documents(data: bytes | str, source: str = "") -> list[Any]:
             doc = loader.construct_document(node)
             if doc is not None:
                 docs.append(doc)
+                if nodes is not None:
+                    nodes.append(node)
     except yaml.YAMLError as exc:
         raise InvalidArgument(f"multi doc yaml could not be split: {_yaml_error(exc)}") from None
     except RecursionError:
@@ -133,6 +136,29 @@ def load_documents(data: bytes | str, source: str = "") -> list[Any]:
     finally:
         loader.dispose()
     return docs
+
+
+def line_of(node: Any, path: tuple = ()) -> int:
+    """1-based line of the value at `path` (mapping keys, list indexes) in a document's
+    node graph; where the path stops matching, the line of the deepest node found."""
+    import yaml
+
+    for step in path:
+        nxt = None
+        if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+            nxt = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == step), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+            nxt = node.value[step]
+        if nxt is None:
+            break
+        node = nxt
+    return node.start_mark.line + 1
+
+
+def located(source: str, line: int, message: str) -> InvalidArgument:
+    """'FILE:LINE: message' (stdin for '-'), so a bad field is found in the file."""
+    name = "stdin" if source == "-" else source
+    return InvalidArgument(f"{name}:{line}: {message}" if name else f"line {line}: {message}")
 
 
 def _yaml_error(exc: Exception) -> str:

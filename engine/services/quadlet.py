@@ -166,7 +166,8 @@ def service_name(src: Source) -> str:
 def _check_keys(src: Source, group: str, allowed) -> None:
     for e in src.unit.entries(group):
         if e.key not in allowed:
-            raise QuadletError(f"unsupported key '{e.key}' in group '{group}' in {src.path}")
+            where = f"{e.path or src.path}:{e.line}" if e.line else src.path
+            raise QuadletError(f"unsupported key '{e.key}' in group '{group}' in {where}")
 
 
 def _quote(arg: str) -> str:
@@ -235,7 +236,7 @@ def convert_container(src: Source, by_name: dict[str, Source]) -> UnitFile:
     u = src.unit
     image = u.last(g, "Image")
     if not image:
-        raise QuadletError("no Image or Rootfs key specified")
+        raise QuadletError(f"no Image or Rootfs key specified in group 'Container' in {src.path}")
     out = _base_unit(src, g)
     out.add("Unit", "Wants", "network-online.target")
     out.add("Unit", "After", "network-online.target")
@@ -394,7 +395,7 @@ def convert_network(src: Source, by_name: dict[str, Source]) -> UnitFile:
 def convert_image(src: Source, by_name: dict[str, Source]) -> UnitFile:
     g, u = "Image", src.unit
     if not u.last(g, "Image"):
-        raise QuadletError("no Image key specified")
+        raise QuadletError(f"no Image key specified in group 'Image' in {src.path}")
     args = ["pull"]
     for key, flag in (("AuthFile", "--authfile"), ("CertDir", "--cert-dir"), ("Creds", "--creds"),
                       ("Arch", "--arch"), ("OS", "--os"), ("Variant", "--variant")):
@@ -410,7 +411,7 @@ def convert_image(src: Source, by_name: dict[str, Source]) -> UnitFile:
 def convert_build(src: Source, by_name: dict[str, Source]) -> UnitFile:
     g, u = "Build", src.unit
     if not u.last(g, "ImageTag"):
-        raise QuadletError("no ImageTag key specified")
+        raise QuadletError(f"no ImageTag key specified in group 'Build' in {src.path}")
     args = ["build", "--tag", u.last(g, "ImageTag")]
     for key, flag in (("File", "--file"), ("Target", "--target"), ("Pull", "--pull"),
                       ("AuthFile", "--authfile"), ("Network", "--network")):
@@ -447,7 +448,7 @@ def convert_kube(src: Source, by_name: dict[str, Source]) -> UnitFile:
     _check_keys(src, g, KUBE_KEYS)
     yaml_path = u.last(g, "Yaml")
     if not yaml_path:
-        raise QuadletError("no Yaml key specified")
+        raise QuadletError(f"no Yaml key specified in group 'Kube' in {src.path}")
     yaml_path = _abs(src, yaml_path)
     out = _base_unit(src, g)
     out.add("Unit", "Wants", "network-online.target")

@@ -18,6 +18,7 @@ class Entry:
     key: str
     value: str
     line: int = 0
+    path: str = ""  # the file the line is in (a drop-in's entries keep their own)
 
 
 @dataclass
@@ -87,7 +88,7 @@ def parse(text: str, path: str = "") -> UnitFile:
         key, eq, value = line.partition("=")
         if not eq or group is None:
             raise InvalidArgument(f"{path}:{start}: expected key=value in a [group], got {line!r}")
-        unit.groups[group].append(Entry(key.strip(), value.strip(), start))
+        unit.groups[group].append(Entry(key.strip(), value.strip(), start, path))
     return unit
 
 

@@ -1,6 +1,6 @@
 """`kube generate` of a pod (two containers, a port, a named volume, a bind mount, an
 env var, a healthcheck) checked field by field, against a golden file, against the
-minimal schema, and round-tripped through `kube play`: the pod works again and the
+Kubernetes schema, and round-tripped through `kube play`: the pod works again and the
 volume's data is still there.  Root and rootless."""
 
 from __future__ import annotations

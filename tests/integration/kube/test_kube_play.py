@@ -258,3 +258,25 @@ def test_bad_input_is_one_line(bb):
     bb("kube", "play", "/nonexistent.yaml").assert_error(125, "no such file")
     bb("kube", "down", "-", input="kind: Service\n").assert_error(125, "supported kube kind")
     assert bb("pod", "ps", "-q").ok().stdout == ""
+
+
+def test_bad_input_names_the_file_line_and_field(bb):
+    def play(name: str, text: str) -> str:
+        path = bb.workdir / name
+        path.write_text(text)
+        return bb("kube", "play", str(path)).assert_error(125)
+
+    pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    command: [sleep]\n"
+    job = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n"
+    assert play("job.yaml", job) == (f"Error: {bb.workdir}/job.yaml: YAML document does not contain any supported "
+                                     "kube kind (line 2: kind Job; supported: Pod, Deployment, ConfigMap, Secret, "
+                                     "PersistentVolumeClaim)")
+    assert play("noimage.yaml", pod) == f"Error: {bb.workdir}/noimage.yaml:7: pod p: container c has no image " \
+                                        "(field image is required)"
+    dep = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n"
+           "      containers:\n      - name: ok\n        image: busybox\n      - name: bad\n        image: busybox\n"
+           "        ports:\n        - containerPort: http\n")
+    assert play("dep.yaml", job + "---\n" + dep) == (f"Error: {bb.workdir}/dep.yaml:14: spec.containers[1].ports[0]"
+                                                   ".containerPort: expected an integer")
+    bb("kube", "play", "-", input=pod).assert_error(125, "stdin:7: pod p: container c has no image")
+    assert bb("pod", "ps", "-q").ok().stdout == "" and bb("ps", "-aq").ok().stdout == ""

@@ -79,9 +79,11 @@ def test_generator_refuses_bad_files(hull):
     out = h.workdir / "gen"
     proc = _generate(h, src, out)
     assert proc.returncode == 1
-    assert f"converting \"unknown.container\": unsupported key 'Foo' in group 'Container' in {src}/unknown.container" \
-        in proc.stderr
-    assert 'converting "noimage.container": no Image or Rootfs key specified' in proc.stderr
+    # the file and line of the unknown key; the file and group lacking Image
+    assert ("converting \"unknown.container\": unsupported key 'Foo' in group 'Container' in "
+            f"{src}/unknown.container:3") in proc.stderr
+    assert ('converting "noimage.container": no Image or Rootfs key specified in group \'Container\' in '
+            f"{src}/noimage.container") in proc.stderr
     assert 'converting "k.kube": no Yaml key specified' in proc.stderr
     assert f"converting \"u.kube\": unsupported key 'UserNS' in group 'Kube' in {src}/u.kube" in proc.stderr
     assert sorted(p.name for p in out.iterdir()) == ["good-volume.service"]  # the rest still converted
