@@ -261,9 +261,10 @@ def copy_out(root: InRoot, src: str, dest: str | BinaryIO, opts: CopyOptions, wh
 
 
 def copy_in(root: InRoot, src: str | BinaryIO, dest: str, opts: CopyOptions, where: str,
-            root_ids: tuple[int, int] = (0, 0)) -> None:
-    """Host path, or a tar read from the binary stream `src` -> container (`root`)."""
-    owner = Ownership(keep=opts.archive, uid=root_ids[0], gid=root_ids[1])
+            root_ids: tuple[int, int] = (0, 0), shift=None) -> None:
+    """Host path, or a tar read from the binary stream `src` -> container (`root`);
+    `shift`: the container's own maps (container ids -> host ids) for --archive."""
+    owner = Ownership(keep=opts.archive, uid=root_ids[0], gid=root_ids[1], shift=shift)
     target = locate_in_root(root, dest, True)
     kind = MISSING if target is None else (DIR if target.is_dir else FILE)
     if target is not None:

@@ -19,7 +19,7 @@ import errno
 import os
 import stat
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from engine.archive import tarstream as ts
 from engine.archive.compression import open_decompressed
@@ -42,12 +42,14 @@ class Ownership:
     keep: the archive's uid/gid (`--archive`); else `uid`/`gid` when given (the
     container's root), else whoever runs the copy (the host side).
     strip_setid: drop setuid/setgid bits (files landing on the host without --archive).
+    shift: container ids -> host ids for `keep` (a container with its own user namespace).
     """
 
     keep: bool = False
     uid: int | None = None
     gid: int | None = None
     strip_setid: bool = False
+    shift: Any = None
 
 
 def extract_into(stream: BinaryIO, root: InRoot, dest_dir: bytes, owner: Ownership,
@@ -199,7 +201,7 @@ class _Unpacker:
 
     def _ids(self, entry: ts.Entry) -> tuple[int, int] | None:
         if self.owner.keep:
-            return entry.uid, entry.gid
+            return self.owner.shift(entry.uid, entry.gid) if self.owner.shift else (entry.uid, entry.gid)
         if self.owner.uid is not None:
             return self.owner.uid, self.owner.gid if self.owner.gid is not None else self.owner.uid
         return None

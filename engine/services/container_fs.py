@@ -124,21 +124,24 @@ def _detached_overlay(lowers: list[Path], upper: Path | None, work: Path | None)
 def image_view(store: Any, container: Any, *, with_upper: bool, writable: bool = False) -> Iterator[int]:
     """An fd of the container's files from storage (upper over the image's layers),
     or of the image's layers alone (`with_upper=False`, for diff)."""
-    lowers = _layer_dirs(store, container)
+    from engine.services.container_userns import owned_lowers
+
     upper_dir = store.containers.upper(container.id)
-    if writable:
-        if not lowers:
-            fd = os.open(upper_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    # --userns=auto/--uidmap: the layers as the container sees them (a copy-up keeps its ids)
+    with owned_lowers(store, container, _layer_dirs(store, container)) as lowers:
+        if writable:
+            if not lowers:
+                fd = os.open(upper_dir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            else:
+                fd = _detached_overlay(lowers, upper_dir, store.containers.work(container.id))
         else:
-            fd = _detached_overlay(lowers, upper_dir, store.containers.work(container.id))
-    else:
-        stack = ([upper_dir] if with_upper else []) + lowers
-        if not stack:
-            raise StorageError(f"container {container.id[:12]} has no root filesystem")
-        if len(stack) == 1:  # overlayfs needs two lowers without an upper dir
-            fd = os.open(stack[0], os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-        else:
-            fd = _detached_overlay(stack, None, None)
+            stack = ([upper_dir] if with_upper else []) + lowers
+            if not stack:
+                raise StorageError(f"container {container.id[:12]} has no root filesystem")
+            if len(stack) == 1:  # overlayfs needs two lowers without an upper dir
+                fd = os.open(stack[0], os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            else:
+                fd = _detached_overlay(stack, None, None)
     try:
         yield fd
     finally:
@@ -235,27 +238,31 @@ def copy_to_container(cfg: EngineConfig, name: str, src: "str | BinaryIO", dest:
         import sys
 
         src = sys.stdin.buffer
-    with container_root(store, container, writable=True) as root:
-        copy_in(root, src, dest, opts, _where(container))
+    from engine.services.container_userns import root_ids, shift
+
+    with container_root(store, container, writable=True) as root:  # own maps: ids shifted through them
+        copy_in(root, src, dest, opts, _where(container), root_ids(store, container.id), shift(store, container.id))
 
 
 # -- export ----------------------------------------------------------------------------------
 def export_container(cfg: EngineConfig, name: str, out: "str | os.PathLike | BinaryIO") -> None:
     """The container's root filesystem (no volumes, no /proc) as one tar."""
     from engine.archive.tarwriter import write_tar
+    from engine.services.container_userns import unshift
 
     enter_userns(cfg)
     store, container = lookup(cfg, name)
+    id_map = unshift(store, container.id)  # --userns=auto/--uidmap: the container's ids, not the host's
     with image_view(store, container, with_upper=True) as fd:
         root = f"/proc/self/fd/{fd}"
         if not isinstance(out, (str, os.PathLike)):
-            write_tar(root, out)
+            write_tar(root, out, id_map=id_map)
             return
         target = Path(out)
         tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
         try:
             with open(tmp, "wb") as f:
-                write_tar(root, f)
+                write_tar(root, f, id_map=id_map)
             os.replace(tmp, target)
         except OSError as exc:
             with contextlib.suppress(OSError):

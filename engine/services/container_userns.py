@@ -269,7 +269,7 @@ def _idmapped(store: Any, c: Any, r: IDRanges, lowers: list[Path]) -> Iterator[l
     from engine.runtime.syscalls import MNT_DETACH, SYSCALLS
 
     base = store.containers.run_dir(c.id) / "idmap"
-    base.mkdir(mode=0o700, exist_ok=True)
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
     ns = userns_fd(r.uid_maps, r.gid_maps)
     attached: list[Path] = []
     try:
@@ -472,6 +472,29 @@ def unshift(store: Any, cid: str):
         u, g = _shift(back_u, uid), _shift(back_g, gid)
         return (uid if u is None else u, gid if g is None else g)
     return mapped
+
+
+def shift(store: Any, cid: str):
+    """`(uid, gid) -> (uid, gid)` from container ids to host ids (ids outside the maps
+    kept), or None when the container has no maps of its own."""
+    r = ranges(store).get(cid)
+    if r is None or (is_identity(r.uid_maps) and is_identity(r.gid_maps)):
+        return None
+
+    def mapped(uid: int, gid: int) -> tuple[int, int]:
+        u, g = _shift(r.uid_maps, uid), _shift(r.gid_maps, gid)
+        return (uid if u is None else u, gid if g is None else g)
+    return mapped
+
+
+def root_ids(store: Any, cid: str) -> tuple[int, int]:
+    """The host (rootless: namespace) uid and gid of the container's root: 0, 0 unless
+    it has maps of its own."""
+    r = ranges(store).get(cid)
+    if r is None:
+        return 0, 0
+    uid, gid = _shift(r.uid_maps, 0), _shift(r.gid_maps, 0)
+    return (0 if uid is None else uid, 0 if gid is None else gid)
 
 
 def spec_maps(store: Any, cid: str) -> tuple[Any, Any]:

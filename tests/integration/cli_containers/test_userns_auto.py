@@ -7,6 +7,7 @@ containers with the same image and maps, removed with the last of them)."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 
 from tests.integration.cli_containers.conftest import needs_monitor
@@ -116,4 +117,25 @@ def test_commit_records_container_ids(bb):
     bb("commit", "-q", "cm", "localhost/cm").ok()
     res = bb("run", "--rm", *NONE, "localhost/cm", "stat", "-c", "%n %u:%g", "/newfile", "/d", "/bin/busybox").ok()
     assert res.stdout.splitlines() == ["/newfile 0:0", "/d 33:44", "/bin/busybox 0:0"]
+    # export and cp into the stopped container see the same ids
+    src = bb.workdir / "copied"  # the runner's own file: container root's inside (--archive shifts)
+    src.write_text("x\n")
+    os.chown(src, bb.user.uid if bb.rootless else 0, bb.user.gid if bb.rootless else 0)
+    bb("cp", str(src), "cm:/etc/copied").ok()
+    names = _export_owners(bb, "cm", {"newfile", "d/", "etc/", "etc/copied", "bin/busybox"})
+    assert names == {"newfile": "0/0", "d/": "33/44", "etc/": "0/0", "etc/copied": "0/0", "bin/busybox": "0/0"}
     bb("rm", "cm").ok()
+
+
+def _export_owners(bb, name: str, wanted: set[str]) -> dict[str, str]:
+    import io
+    import tarfile
+
+    data = bb("export", name).ok().stdout_bytes
+    out = {}
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for m in tar.getmembers():
+            key = m.name.lstrip("./") + ("/" if m.isdir() else "")
+            if key in wanted:
+                out[key] = f"{m.uid}/{m.gid}"
+    return out
