@@ -9,8 +9,8 @@
   multiple of 65536 above every range in /etc/subuid and /etc/subgid (at least
   2^20 = 1048576) up to 2^31 (Podman refuses --userns=auto there; documented in
   docs/cli.md).  Rootless: ids 1..N-1 of Hull's namespace (the user's subuid range).
-  Size: size=N, else the image's highest uid/gid (its /etc/passwd, /etc/group and the
-  owners of its layers' files) + 1, at least 1024 and at most 65536 (Podman's
+  Size: size=N, else the image's highest uid/gid (its /etc/passwd and /etc/group
+  without nobody's 65534, as Podman, and the owners of its layers' files) + 1, at least 1024 and at most 65536 (Podman's
   auto-userns-min-size/max-size).  uidmapping=/gidmapping= pin container ids to given
   host ids; the automatic block fills the rest of 0..size-1.
 - `owned_lowers(store, container, lowers)` (mount_rootfs): the image layers seen with
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 MIN_SIZE, MAX_SIZE = 1024, 65536
 POOL_FLOOR, POOL_END = 1 << 20, 1 << 31
 ROOT_AUTO_USER = "containers"
+NOBODY = 65534
 MAX_SCAN_ENTRIES = 200_000  # owners of layer files: scanned while cheap
 
 
@@ -189,8 +190,8 @@ def image_id_size(store: Any, image: Any) -> int:
                 parts = line.split(":")
                 if parts[0] in ("nobody", "nogroup"):  # as Podman: else most images want 65536 ids
                     continue
-                for i in fields:
-                    if len(parts) > i and parts[i].isdigit():
+                for i in fields:  # nobody's 65534 (a primary group of system users too) left out
+                    if len(parts) > i and parts[i].isdigit() and int(parts[i]) != NOBODY:
                         top = max(top, int(parts[i]))
             break
     seen = 0
