@@ -51,7 +51,7 @@ def _listening(path: Path) -> bool:
 def _hull_argv(ctx: Context) -> list[str]:
     """This hull with the invocation's global flags."""
     argv = [os.path.abspath(sys.argv[0])] if os.path.basename(sys.argv[0]) == "hull" else \
-        [sys.executable, "-c", "import sys; from engine.cli.main import main; sys.exit(main())"]
+        [sys.executable, "-P", "-c", "import sys; from engine.cli.main import main; sys.exit(main())"]
     for flag in ("root", "runroot", "runtime", "registries_conf"):
         value = getattr(ctx, flag)
         if value:

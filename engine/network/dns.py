@@ -212,7 +212,8 @@ def _signal(directory: Path, sig: int) -> bool:
 def _ensure_running_locked(cfg: EngineConfig, directory: Path) -> None:
     if _signal(directory, signal.SIGHUP) or not _has_records(directory):
         return
-    argv = [sys.executable, "-m", "engine.network.dns_server", "--dir", str(directory),
+    # -P: never import from the caller's working directory (an `engine/` there is not ours)
+    argv = [sys.executable, "-P", "-m", "engine.network.dns_server", "--dir", str(directory),
             "--port", str(PORT), "--pidfile", str(directory / PIDFILE), "--lockfile", str(directory / LOCK)]
     if cfg.rootless:
         argv += _rootless_args(cfg)

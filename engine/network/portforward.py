@@ -552,7 +552,8 @@ def start_forwarder(cfg, cid: str, mappings: list, target_ip: str, netns_path: s
         args.append(f"{m.protocol},{m.host_ip},{m.host_port},{m.container_port},{m.range or 1}")
     run_dir = os.path.join(str(cfg.runroot), "containers", cid)
     os.makedirs(run_dir, mode=0o700, exist_ok=True)
-    argv = [sys.executable, "-S", "-m", "engine.network.portforward", "--target", target_ip,
+    # -P: never import from the caller's working directory (an `engine/` there is not ours)
+    argv = [sys.executable, "-P", "-S", "-m", "engine.network.portforward", "--target", target_ip,
             "--pidfile", _pid_path(cfg, cid), "--udp-timeout", str(udp_timeout)]
     if netns_path:
         argv += ["--netns", str(netns_path)]
