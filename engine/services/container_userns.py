@@ -67,6 +67,9 @@ def assign(cfg: Any, store: Any, cid: str, opts: Any, image: Any) -> IDRanges | 
         gids = [(m.container_id, m.host_id, m.size) for m in (opts.gidmap or opts.uidmap)]
         if _shift([(h, c, n) for c, h, n in uids], 0) is None:
             _need_builtin(store, cid)
+        if cfg.rootless:
+            _inside_namespace(uids, "--uidmap", 2)
+            _inside_namespace(gids, "--gidmap", 3)
         return rs.record(cid, _split(uids, cfg), _split(gids, cfg))
     _need_builtin(store, cid)
     kv = dict(p.partition("=")[::2] for p in opts.userns.partition(":")[2].split(",") if p)
@@ -86,6 +89,17 @@ def assign(cfg: Any, store: Any, cid: str, opts: Any, image: Any) -> IDRanges | 
     return rs.record(cid, [], [], auto_size=need, uid_pool=upool, gid_pool=gpool, place=place,
                      uid_reserved=[(h, n) for _, h, n in extra_u],  # the block never overlaps a pin
                      gid_reserved=[(h, n) for _, h, n in extra_g])
+
+
+def _inside_namespace(maps: Maps, flag: str, which: int) -> None:
+    """Rootless host ids are ids of Hull's namespace (as Podman's): they must exist there."""
+    from engine.services.container_spec import _ns_sizes
+
+    size = _ns_sizes()[which]
+    for c, h, n in maps:
+        if h + n > size:
+            raise InvalidArgument(f"{flag} {c}:{h}:{n}: rootless, host ids are ids of the user namespace "
+                                  f"(0..{size - 1}: you and your /etc/subuid range)")
 
 
 def _need_builtin(store: Any, cid: str) -> None:

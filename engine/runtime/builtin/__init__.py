@@ -158,7 +158,11 @@ class BuiltinRuntime:
             if msg is None:
                 raise HullError("container process exited during set-up")
             if "map" in msg:
-                write_id_maps(int(msg["map"]), spec)
+                try:
+                    write_id_maps(int(msg["map"]), spec)
+                except BaseException:
+                    sync.send(chan, {"mapped": False})  # the intermediate exits: create's reap returns
+                    raise
                 sync.send(chan, {"mapped": True})
             elif "pid" in msg:
                 pid = int(msg["pid"])

@@ -79,6 +79,12 @@ def test_uidmap_gidmap_without_the_storage_owner(bb):
     res = bb("run", "--rm", *NONE, "--uidmap", f"0:{host}:5000", "--gidmap", f"0:{host + 10}:5000", "busybox",
              "sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; stat -c %u:%g /bin/busybox /etc; id -u").ok()
     assert res.stdout.split() == ["0", str(host), "5000", "0", str(host + 10), "5000", "0:0", "0:0", "0"]
+    # maps the kernel refuses (overlapping host ids) fail the run at once, not a hang
+    bb("run", "--rm", *NONE, "--uidmap", f"0:{host}:10", "--uidmap", f"5:{host + 2}:2", "busybox",
+       "true").assert_error(125)
+    if bb.rootless:  # host ids are ids of Hull's namespace: 100000 is not one
+        bb("run", "--rm", *NONE, "--uidmap", "0:100000:65536", "busybox", "true").assert_error(
+            125, "host ids are ids of the user namespace")
     # crun would walk the 0700 store as the mapped root: refused in one line, nothing left
     bb("--runtime", "crun", "create", *NONE, "--userns=auto", "busybox", "true").assert_error(
         125, "need the built-in runtime, not crun")
