@@ -117,6 +117,16 @@ def _mounts(store: Any, c: Container, opts: dict) -> list[dict]:
     return out
 
 
+def _id_mappings(spec: dict) -> dict:
+    """Podman's HostConfig.IDMappings ("C:H:S" strings) for a container with its own user
+    namespace maps (--userns=auto, --uidmap, keep-id); absent otherwise."""
+    linux = spec.get("linux") or {}
+    if not linux.get("uidMappings"):
+        return {}
+    fmt = lambda maps: [f"{m['containerID']}:{m['hostID']}:{m['size']}" for m in maps or []]  # noqa: E731
+    return {"IDMappings": {"UidMap": fmt(linux.get("uidMappings")), "GidMap": fmt(linux.get("gidMappings"))}}
+
+
 def _host_config(c: Container, opts: dict, spec: dict) -> dict:
     res = opts.get("resources") or {}
     restart = opts.get("restart") or {}
@@ -180,6 +190,7 @@ def _host_config(c: Container, opts: dict, spec: dict) -> dict:
         "Tmpfs": tmpfs,
         "UTSMode": "private",
         "UsernsMode": opts.get("userns") or "",
+        **_id_mappings(spec),
         "ShmSize": opts.get("shm_size") or 65536000,
         "Runtime": "oci",
         "ConsoleSize": [0, 0],
