@@ -346,18 +346,19 @@ def prune_copies(store: Any) -> None:
 
     top = _copies_dir(store)
     try:
-        names = [n for n in os.listdir(top) if not n.startswith(".")]
+        names = os.listdir(top)
     except OSError:
         return
     if not names:
         return
     used = ranges(store).copy_keys_in_use()
-    for key in names:
-        if key in used:
+    for name in names:
+        key = name.removeprefix(".tmp-")  # a build that died half-way leaves .tmp-<key>
+        if name == key and key in used:
             continue
         with file_lock(store.cfg.locks_dir / f"idmapped-{key}.lock", blocking=False) as held:
-            if held and key not in ranges(store).copy_keys_in_use():
-                remove_tree(top / key)
+            if held and (name != key or key not in ranges(store).copy_keys_in_use()):
+                remove_tree(top / name)
 
 
 def shifted_copy(src: Path, dest: Path, uid_maps: Maps, gid_maps: Maps) -> None:
