@@ -123,19 +123,22 @@ class Monitor:
         return theirs
 
     def _read_all_results(self, fd: int) -> None:
-        """Everything a helper that has exited wrote (its end is closed: no blocking)."""
-        while fd in self.results:
-            self._on_result(fd)
+        """Everything a helper that has exited wrote.  Its end may still be open in a
+        process it forked (a created container's init holds it until exec): stop at
+        "nothing more now" rather than spin; the event loop sees the rest."""
+        while fd in self.results and self._on_result(fd):
+            pass
 
-    def _on_result(self, fd: int) -> None:
+    def _on_result(self, fd: int) -> bool:
+        """Read once from a result channel; False when nothing was there to read."""
         entry = self.results.get(fd)
         if entry is None:
-            return
+            return False
         sock = entry[0]
         try:
             data, fds, _flags, _addr = socket.recv_fds(sock, READ_SIZE, 4)
         except (BlockingIOError, InterruptedError):
-            return
+            return False
         except OSError:
             data, fds = b"", []
         if not data:
@@ -144,7 +147,7 @@ class Monitor:
             del self.results[fd]
             if entry[1]:
                 entry[2]({"error": "helper ended mid-message", "code": 125})
-            return
+            return False
         entry[1] += data
         for doc in unpack_msgs(entry[1]):
             if fds:
@@ -153,6 +156,7 @@ class Monitor:
             entry[2](doc)
         for fd_ in fds:
             os.close(fd_)
+        return True
 
     def _book(self, fn) -> None:
         """Queue bookkeeping (DB, events, --rm): one helper at a time, in order."""
