@@ -27,7 +27,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import stat
@@ -310,6 +309,8 @@ def _idmapped(store: Any, c: Any, r: IDRanges, lowers: list[Path]) -> Iterator[l
 
 def copy_key(image_id: str, r: IDRanges) -> str:
     doc = json.dumps([image_id, r.uid_maps, r.gid_maps])
+    import hashlib  # only for --userns auto/--uidmap: not on every run's import path
+
     return hashlib.sha256(doc.encode()).hexdigest()[:32]
 
 
