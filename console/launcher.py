@@ -47,14 +47,37 @@ def url_host(host: str) -> str:
     return "[::1]" if bind == "::1" else bind
 
 
-def announce(where: Listening, token: str, token_path: object, out: TextIO) -> None:
+def announce(where: Listening, token: str, token_path: object, out: TextIO, unix_path: object = None) -> None:
     out.write(f"Hull console for this user at {where.base_url}/\n")
     out.write(f"Log in (new link at every start): {where.base_url}/login?token={token}\n")
+    if unix_path is not None:
+        out.write(f"Also on the unix socket {unix_path} (e.g. curl --unix-socket {unix_path} "
+                  f"http://localhost/login?token=...)\n")
     out.write(f"The token is also in {token_path} (mode 0600).\n")
     out.flush()
 
 
-def serve(host: str = "127.0.0.1", port: int = 8470, out: TextIO = sys.stdout) -> int:
+def unix_socket_path(cfg: EngineConfig):  # -> pathlib.Path
+    """{runroot}/console.sock: $XDG_RUNTIME_DIR/hull/console.sock for a user (a 0700
+    directory of theirs), /run/hull/console.sock for root."""
+    from engine.config import ensure_private_dir
+
+    return ensure_private_dir(cfg.runroot) / "console.sock"
+
+
+def _unix_endpoint(path) -> str:  # -> a Twisted endpoint description, socket mode 0600
+    import os
+
+    from engine.api.server import refuse_if_live
+
+    if os.path.exists(path):
+        refuse_if_live(path)  # another console answers there: do not take its socket
+        os.unlink(path)  # a stale socket of an earlier console (the directory is ours alone)
+    escaped = str(path).replace("\\", "\\\\").replace(":", "\\:")
+    return f"unix:{escaped}:mode=600"
+
+
+def serve(host: str = "127.0.0.1", port: int = 8470, out: TextIO = sys.stdout, unix: bool = False) -> int:
     """Serve until SIGINT/SIGTERM; returns the exit status."""
     bind = bind_address(host)
     if not 0 <= port <= 65535:
@@ -81,11 +104,15 @@ def serve(host: str = "127.0.0.1", port: int = 8470, out: TextIO = sys.stdout) -
         actual_port = server.listening_addresses[0][1] if server.listening_addresses else port
         settings.SESSION_COOKIE_NAME = f"hull_console_{actual_port}"
         login_token.write_token_file(token_path, token)
-        announce(Listening(url_host(host), actual_port), token, token_path, out)
+        announce(Listening(url_host(host), actual_port), token, token_path, out, unix_path)
 
+    unix_path = unix_socket_path(cfg) if unix else None
+    endpoints = build_endpoint_description_strings(host=bind, port=port)
+    if unix_path is not None:
+        endpoints.append(_unix_endpoint(unix_path))
     server = Server(
         application,
-        endpoints=build_endpoint_description_strings(host=bind, port=port),
+        endpoints=endpoints,
         ready_callable=ready,
         verbosity=1,
         server_name="hull-console",
@@ -95,6 +122,11 @@ def serve(host: str = "127.0.0.1", port: int = 8470, out: TextIO = sys.stdout) -
     finally:
         login_token.remove_token_file(token_path, token)
         login_token.set_token(None)
+        if unix_path is not None:
+            try:
+                unix_path.unlink()
+            except OSError:
+                pass
     if not server.listening_addresses:
         sys.stderr.write(f"hull console: cannot listen on {host}:{port}\n")
         return 1

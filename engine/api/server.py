@@ -92,7 +92,7 @@ def _listen_unix(path: Path) -> Listener:
     ensure_private_dir(path.parent)
     try:
         if stat.S_ISSOCK(path.lstat().st_mode):
-            _refuse_if_live(path)
+            refuse_if_live(path)
             path.unlink()
     except FileNotFoundError:
         pass
@@ -117,7 +117,7 @@ def _listen_unix(path: Path) -> Listener:
     return Listener(sock, f"unix://{path}", path)
 
 
-def _refuse_if_live(path: Path) -> None:
+def refuse_if_live(path: Path) -> None:
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.connect(str(path))

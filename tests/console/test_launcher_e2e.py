@@ -135,3 +135,29 @@ def test_launcher_refuses_a_non_loopback_host(hull_dirs: Path) -> None:
     assert result.returncode != 0
     assert "loopback" in result.stderr
     assert not (hull_dirs / "run" / "console-token").exists()
+
+
+def test_unix_socket_is_private_and_needs_the_token(hull_dirs: Path) -> None:
+    """`runconsole --unix`: the console also answers on {runroot}/console.sock, a 0600
+    socket in a 0700 directory, with the same token rule as over TCP."""
+    env = dict(os.environ, HULL_ROOT=str(hull_dirs / "root"), HULL_RUNROOT=str(hull_dirs / "run"))
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "runconsole", "--host", "127.0.0.1", "--port", "0", "--unix"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        match = read_login_url(proc)
+        path = hull_dirs / "run" / "console.sock"
+        assert stat.S_ISSOCK(path.stat().st_mode) and stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        transport = httpx.HTTPTransport(uds=str(path))
+        with httpx.Client(transport=transport, base_url="http://localhost") as client:
+            assert client.get("/containers/").status_code in (302, 403)  # no session, no page
+            login = client.get(f"/login?token={match.group(3)}")
+            assert login.status_code in (200, 302)
+            page = client.get("/containers/", follow_redirects=True)
+            assert page.status_code == 200 and "Containers" in page.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+    assert not (hull_dirs / "run" / "console.sock").exists()

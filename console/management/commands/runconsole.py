@@ -1,4 +1,4 @@
-"""`python manage.py runconsole [--host 127.0.0.1] [--port 8470]` (what `make run` calls)."""
+"""`python manage.py runconsole [--host 127.0.0.1] [--port 8470] [--unix]` (what `make run` calls)."""
 
 from __future__ import annotations
 
@@ -18,10 +18,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="127.0.0.1 (default), localhost or ::1")
         parser.add_argument("--port", type=int, default=8470, help="TCP port (0: any free port)")
+        parser.add_argument("--unix", action="store_true",
+                            help="also listen on $XDG_RUNTIME_DIR/hull/console.sock (0600, in a 0700 directory)")
 
-    def handle(self, *args: Any, host: str, port: int, **options: Any) -> None:
+    def handle(self, *args: Any, host: str, port: int, unix: bool = False, **options: Any) -> None:
         try:
-            status = serve(host, port, out=sys.stdout)
+            status = serve(host, port, out=sys.stdout, unix=unix)
         except HullError as err:
             raise CommandError(str(err)) from None
         if status:
