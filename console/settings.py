@@ -81,7 +81,6 @@ CSRF_USE_SESSIONS = True
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Strict"
 CSRF_FAILURE_VIEW = "console.views.errors.csrf_failure"  # our 403 page: Django's has inline styles
-CSRF_FAILURE_VIEW = "console.views.errors.csrf_failure"  # our 403 page: Django's has inline styles
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # same-origin, not no-referrer: under no-referrer browsers send `Origin: null` with
