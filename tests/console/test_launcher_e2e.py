@@ -161,3 +161,39 @@ def test_unix_socket_is_private_and_needs_the_token(hull_dirs: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
     assert not (hull_dirs / "run" / "console.sock").exists()
+
+
+def test_another_unix_user_cannot_drive_the_console(console: tuple[subprocess.Popen, re.Match, Path]) -> None:
+    """Another account on the machine reaches the loopback port, but cannot read the
+    token file and gets no page, no action and no websocket without the token."""
+    from tests.fixtures.users import rootless_user
+
+    other, why = rootless_user()
+    if other is None or os.geteuid() != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"the second user must exist in CI: {why}")
+        pytest.skip(why or "needs root to act as another user")
+    _proc, match, token_path = console
+    base, port = match.group(1), int(match.group(2))
+    probe = (
+        "import sys, urllib.request, urllib.error\n"
+        "def status(req):\n"
+        "    try:\n"
+        "        return urllib.request.urlopen(req, timeout=10).status\n"
+        "    except urllib.error.HTTPError as e:\n"
+        "        return e.code\n"
+        f"base = {base!r}\n"
+        "try:\n"
+        f"    open({str(token_path)!r}).read(); print('token-readable')\n"
+        "except OSError:\n"
+        "    print('token-unreadable')\n"
+        "print(status(base + '/containers/'))\n"
+        "print(status(urllib.request.Request(base + '/containers/create/', data=b'image=busybox', method='POST')))\n"
+        "print(status(base + '/login?token=guess'))\n"
+    )
+    out = subprocess.run(other.argv(["/usr/bin/python3", "-c", probe], other.env()), capture_output=True,
+                         text=True, timeout=60)
+    lines = out.stdout.split()
+    assert lines[0] == "token-unreadable", out
+    assert all(code in ("302", "403") for code in lines[1:]), out
+    assert " 403 " in websocket_handshake(port, None, origin=base)
