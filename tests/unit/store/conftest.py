@@ -21,6 +21,11 @@ def cfg(tmp_path: Path) -> EngineConfig:
 def store(cfg: EngineConfig) -> Iterator[Store]:
     s = Store.open(cfg)
     yield s
+    # Root stores take host-wide address leases (/run/hull-ipam, engine/network/leases.py):
+    # give them back, or the next run's tests find those addresses still held by this
+    # store (pytest keeps the last tmp dirs, so its database still names the holders).
+    for c in s.containers.list():
+        s.networks.release_leases(c.id)
     s.close()
 
 
