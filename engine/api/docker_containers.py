@@ -267,23 +267,23 @@ def kill(request: Request, name: str) -> None:
 
 @route("POST", "/containers/{name}/pause")
 def pause(request: Request, name: str) -> None:
-    from engine.services.containers import pause as pause_containers
-
-    c = find(name)
-    if c.state.value != "running":
-        raise Conflict(f"Container {c.id} is not running")
-    pause_containers(context.config(), [c.id])
-    _empty(request)
+    _pause_or_resume(request, name, pause=True)
 
 
 @route("POST", "/containers/{name}/unpause")
 def unpause(request: Request, name: str) -> None:
-    from engine.services.containers import unpause as unpause_containers
+    _pause_or_resume(request, name, pause=False)
+
+
+def _pause_or_resume(request: Request, name: str, pause: bool) -> None:
+    """pause needs a running container, unpause a paused one (409 otherwise, as dockerd)."""
+    from engine.services import containers
 
     c = find(name)
-    if c.state.value != "paused":
-        raise Conflict(f"Container {c.id} is not paused")
-    unpause_containers(context.config(), [c.id])
+    needed = "running" if pause else "paused"
+    if c.state.value != needed:
+        raise Conflict(f"Container {c.id} is not {needed}")
+    (containers.pause if pause else containers.unpause)(context.config(), [c.id])
     _empty(request)
 
 

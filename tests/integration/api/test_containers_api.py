@@ -200,3 +200,18 @@ def test_attach_raw_with_tty_and_multiplexed_without(dapi):
     sock.close()
     assert demux(data) == (b"got hello\n", b"")
     assert dapi.request("POST", f"/containers/{cid}/wait").json()["StatusCode"] == 0
+
+
+def test_pause_and_unpause_need_the_right_state(dapi):
+    cid = create(dapi, {"Image": "busybox", "Cmd": ["sleep", "300"], "HostConfig": {"NetworkMode": "none"}},
+                 name="pz")
+    assert dapi.request("POST", f"/containers/{cid}/unpause").status == 409  # created, not paused
+    assert dapi.request("POST", f"/containers/{cid}/start").status == 204
+    _wait_running(dapi, cid)
+    assert dapi.request("POST", f"/containers/{cid}/pause").status == 204
+    assert dapi.request("GET", f"/containers/{cid}/json").json()["State"]["Status"] == "paused"
+    again = dapi.request("POST", f"/containers/{cid}/pause")
+    assert again.status == 409 and "is not running" in again.json()["message"]
+    assert dapi.request("POST", f"/containers/{cid}/unpause").status == 204
+    assert dapi.request("GET", f"/containers/{cid}/json").json()["State"]["Status"] == "running"
+    assert dapi.request("POST", f"/containers/{cid}/unpause").status == 409
