@@ -19,6 +19,22 @@ COLORS = ("\033[31m", "\033[32m", "\033[33m", "\033[34m", "\033[35m", "\033[36m"
 RESET = "\033[0m"
 
 
+def _pick_member(ctrs: list, wanted: str, pod_name: str) -> list:
+    """The member called `wanted`, as Podman resolves a name: an exact name or full ID
+    first, then a unique ID prefix (so `-c a` is the container named a, not also every
+    container whose ID starts with a)."""
+    from engine.errors import ContainerNotFound, InvalidArgument
+    exact = [c for c in ctrs if wanted in (c.name, c.id)]
+    if exact:
+        return exact[:1]
+    by_prefix = [c for c in ctrs if c.id.startswith(wanted)]
+    if len(by_prefix) > 1:
+        raise InvalidArgument(f"more than one result for container ID prefix {wanted!r} in pod {pod_name}")
+    if not by_prefix:
+        raise ContainerNotFound(f"container {wanted} is not in pod {pod_name}: no such container")
+    return by_prefix
+
+
 def _pod_and_members(cfg: Any, text: str | None, latest: bool) -> tuple[Any, list[Any]]:
     from engine.errors import InvalidArgument, PodNotFound
     from engine.services import pods as svc
@@ -150,16 +166,13 @@ def logs(prog: str, argv: list[str], ctx: Context) -> int:
                  ("hull pod logs podID", "hull pod logs -c ctrname podName", "hull pod logs --tail 2 mywebserver"),
                  usage=f"{prog} [options] POD")
     from engine.cli.ctr_common import parse_time_arg
-    from engine.errors import ContainerNotFound
     from engine.services import container_io as io_svc
 
     cfg = ctx.config()
     pod, ctrs = _pod_and_members(cfg, args.name, args.latest)
     ctrs = [c for c in ctrs if c.id != pod.infra_id]
     if args.container:
-        ctrs = [c for c in ctrs if args.container in (c.name, c.id) or c.id.startswith(args.container)]
-        if not ctrs:
-            raise ContainerNotFound(f"container {args.container} is not in pod {pod.name}: no such container")
+        ctrs = _pick_member(ctrs, args.container, pod.name)
     colors = {c.id: COLORS[i % len(COLORS)] for i, c in enumerate(ctrs)}
     opts = io_svc.LogOptions(
         follow=args.follow, tail=args.tail,
