@@ -8,6 +8,7 @@ has exited or the user interrupts.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from engine.cli.parser import Context, HullParser, parse
 
@@ -23,6 +24,11 @@ def build(p: HullParser) -> None:
     p.add_bool("-f", "--follow", help="Follow log output.  The default is false")
     p.add_bool("-l", "--latest", help="Act on the latest container hull is aware of")
     p.add_bool("-n", "--names", help="Output the container name in the log")
+    add_window_flags(p)
+
+
+def add_window_flags(p: HullParser) -> None:
+    """--since/--tail/--timestamps/--until: shared with `pod logs`."""
     p.add_argument("--since", metavar="string", help="Show logs since TIMESTAMP")
     p.add_argument("--tail", type=int, default=-1, metavar="int",
                    help="Output the specified number of LINES at the end of the logs.  Defaults to -1, "
@@ -31,21 +37,29 @@ def build(p: HullParser) -> None:
     p.add_argument("--until", metavar="string", help="Show logs until TIMESTAMP")
 
 
-def main(prog: str, argv: list[str], ctx: Context) -> int:
-    args = parse(ctx, prog, argv, build, DESCRIPTION, EXAMPLES, usage=f"{prog} [options] CONTAINER [CONTAINER...]")
-    from engine.cli.ctr_common import parse_time_arg, targets
-    svc = ctx.service("container_io")
+def log_options(args: Any, **extra: Any) -> Any:  # -> container_io.LogOptions
+    """The LogOptions for -f and the add_window_flags flags."""
+    from engine.cli.ctr_common import parse_time_arg
+    from engine.services.container_io import LogOptions
 
-    cfg = ctx.config()
-    names = targets(cfg, args.containers, latest=args.latest)
-    opts = svc.LogOptions(
+    return LogOptions(
         follow=args.follow,
         tail=args.tail,
         since=parse_time_arg(args.since, "--since") if args.since else None,
         until=parse_time_arg(args.until, "--until") if args.until else None,
         timestamps=args.timestamps,
-        names_prefix=True if args.names else None,
+        **extra,
     )
+
+
+def main(prog: str, argv: list[str], ctx: Context) -> int:
+    args = parse(ctx, prog, argv, build, DESCRIPTION, EXAMPLES, usage=f"{prog} [options] CONTAINER [CONTAINER...]")
+    from engine.cli.ctr_common import targets
+    svc = ctx.service("container_io")
+
+    cfg = ctx.config()
+    names = targets(cfg, args.containers, latest=args.latest)
+    opts = log_options(args, names_prefix=True if args.names else None)
     out, err = sys.stdout.buffer, sys.stderr.buffer
     sys.stdout.flush()
     try:

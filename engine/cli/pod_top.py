@@ -147,6 +147,8 @@ def stats(prog: str, argv: list[str], ctx: Context) -> int:
 
 
 def logs(prog: str, argv: list[str], ctx: Context) -> int:
+    from engine.cli.logs import add_window_flags, log_options
+
     def build(p: HullParser) -> None:
         p.add_argument("name", nargs="?", metavar="POD")
         p.add_bool("--color", help="Output the containers with different colors in the log.")
@@ -155,17 +157,11 @@ def logs(prog: str, argv: list[str], ctx: Context) -> int:
         p.add_bool("-f", "--follow", help="Follow log output.  The default is false")
         p.add_bool("-l", "--latest", help="Act on the latest pod hull is aware of")
         p.add_bool("-n", "--names", help="Output container names instead of container IDs in the log")
-        p.add_argument("--since", metavar="string", help="Show logs since TIMESTAMP")
-        p.add_argument("--tail", type=int, default=-1, metavar="int",
-                       help="Output the specified number of LINES at the end of the logs.  Defaults to -1, "
-                            "which prints all lines")
-        p.add_bool("-t", "--timestamps", help="Output the timestamps in the log")
-        p.add_argument("--until", metavar="string", help="Show logs until TIMESTAMP")
+        add_window_flags(p)
 
     args = parse(ctx, prog, argv, build, "Fetch logs for pod with one or more containers",
                  ("hull pod logs podID", "hull pod logs -c ctrname podName", "hull pod logs --tail 2 mywebserver"),
                  usage=f"{prog} [options] POD")
-    from engine.cli.ctr_common import parse_time_arg
     from engine.services import container_io as io_svc
 
     cfg = ctx.config()
@@ -174,11 +170,7 @@ def logs(prog: str, argv: list[str], ctx: Context) -> int:
     if args.container:
         ctrs = _pick_member(ctrs, args.container, pod.name)
     colors = {c.id: COLORS[i % len(COLORS)] for i, c in enumerate(ctrs)}
-    opts = io_svc.LogOptions(
-        follow=args.follow, tail=args.tail,
-        since=parse_time_arg(args.since, "--since") if args.since else None,
-        until=parse_time_arg(args.until, "--until") if args.until else None,
-        timestamps=args.timestamps)
+    opts = log_options(args)
     out, err = sys.stdout.buffer, sys.stderr.buffer
     sys.stdout.flush()
     try:
