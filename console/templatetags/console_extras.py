@@ -18,28 +18,26 @@ def shortid(value: Any) -> str:
     return text.split(":", 1)[-1][:12]
 
 
-@register.filter
-def when(value: Any) -> str:
-    """Unix seconds -> '3 minutes ago' ('' for 0/None)."""
+def _moment(value: Any) -> dt.datetime | None:
+    """Unix seconds -> an aware UTC datetime; None for 0, None or garbage."""
     try:
         ts = float(value)
     except (TypeError, ValueError):
-        return ""
-    if ts <= 0:
-        return ""
-    moment = dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc)
-    return f"{timesince(moment).split(',')[0]} ago"
+        return None
+    return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc) if ts > 0 else None
+
+
+@register.filter
+def when(value: Any) -> str:
+    """Unix seconds -> '3 minutes ago' ('' for 0/None)."""
+    moment = _moment(value)
+    return f"{timesince(moment).split(',')[0]} ago" if moment else ""
 
 
 @register.filter
 def isotime(value: Any) -> str:
-    try:
-        ts = float(value)
-    except (TypeError, ValueError):
-        return ""
-    if ts <= 0:
-        return ""
-    return dt.datetime.fromtimestamp(ts, tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    moment = _moment(value)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ""
 
 
 @register.filter
