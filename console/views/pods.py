@@ -7,7 +7,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from console import flash
 from console.engine_access import engine_cfg, error_text, or_404, run_action, store_exists
 from engine.errors import HullError
 

@@ -6,7 +6,6 @@ missed."""
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 from urllib.parse import quote
 

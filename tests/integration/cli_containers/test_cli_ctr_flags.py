@@ -14,7 +14,6 @@ import signal
 import subprocess
 import time
 
-import pytest
 
 from tests.integration.cli_containers.conftest import needs_monitor
 

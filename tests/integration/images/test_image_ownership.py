@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shlex
 
-import pytest
 
 from tests.fixtures.images import push_to_registry
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from tests.integration.systemd.conftest import check_golden, normalise, verify_units
 from tests.integration.systemd.unitrun import NotifyListener, UnitRunner
