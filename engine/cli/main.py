@@ -51,6 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "login": ("engine.cli.login", "Log in to a container registry"),
     "logout": ("engine.cli.logout", "Log out of a container registry"),
     "logs": ("engine.cli.logs", "Fetch the logs of one or more containers"),
+    "manifest": ("engine.cli.manifest", "Manipulate manifest lists"),
     "mount": ("engine.cli.container_mount", "Mount a working container's root filesystem"),
     "network": ("engine.cli.network", "Manage networks"),
     "pause": ("engine.cli.pause", "Pause all the processes in one or more containers"),

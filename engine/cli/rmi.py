@@ -24,6 +24,11 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
 
     report = svc.remove(ctx.config(), args.images,
                         svc.RemoveOptions(force=args.force, all=args.all, ignore=args.ignore))
+    return print_report(report)
+
+
+def print_report(report) -> int:
+    """Untagged/Deleted lines, an `Error:` line per failure; rmi's exit code (also `manifest rm`)."""
     out = sys.stdout
     for name in report.untagged:
         out.write(f"Untagged: {name}\n")

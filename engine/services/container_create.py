@@ -56,6 +56,12 @@ def resolve_image(cfg: EngineConfig, store: Any, text: str, policy: str, pull_op
             pull_options = PullOptions()
         image_id = image_services.pull(cfg, text, pull_options)
         image = store.images.get(image_id)
+    from engine.oci.mediatypes import INDEXES
+
+    if image.manifest_media_type in INDEXES:  # a manifest list: its entry for this host
+        from engine.services.manifests import resolve_instance
+
+        return resolve_instance(cfg, store, image), _record_name(image, text)
     return image, _record_name(image, text)
 
 

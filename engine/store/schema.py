@@ -182,7 +182,17 @@ MIGRATIONS: list[str] = [
         copy_key     TEXT NOT NULL DEFAULT ''      -- rootless: the chowned layer copy it uses
     );
     """,
-    # 6 - later issues append their migrations here.
+    # 6 - manifest lists (engine/store/manifest_lists.py): where each entry of a list image came
+    # from, so `manifest push --all` can copy it (a local image ID or a docker:// reference).
+    """
+    CREATE TABLE manifest_instances (
+        list_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        digest  TEXT NOT NULL,                     -- the entry's manifest digest
+        source  TEXT NOT NULL,                     -- containers-storage:<image id> | docker://<ref>
+        PRIMARY KEY (list_id, digest)
+    ) WITHOUT ROWID;
+    """,
+    # 7 - later issues append their migrations here.
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
