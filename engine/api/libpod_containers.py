@@ -283,7 +283,7 @@ def prune(request: Request) -> None:
     from engine.services.containers import prune as prune_containers
 
     report = prune_containers(context.config(), filters(request))
-    request.send_json([{"Id": cid, "Size": 0, "Err": None} for cid in report.removed])
+    request.send_json([{"Id": cid, "Size": size, "Err": None} for cid, size in zip(report.removed, report.sizes)])
 
 
 @route("POST", "/containers/{name}/mount", libpod=True)

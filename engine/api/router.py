@@ -39,6 +39,10 @@ HANDLER_MODULES = (
     "engine.api.libpod_containers",
     "engine.api.libpod_pods",
     "engine.api.libpod_volumes",
+    "engine.api.libpod_manifests",
+    "engine.api.libpod_generate",
+    "engine.api.libpod_play",
+    "engine.api.libpod_system",
 )
 _loaded = False
 

@@ -20,6 +20,8 @@ def build(p: HullParser) -> None:
                    help="Add dependencies order to the generated unit file")
     p.add_argument("--container-prefix", default="container", metavar="string",
                    help='Systemd unit name prefix for containers (default "container")')
+    p.add_argument("-e", "--env", action="append", default=[], metavar="stringArray",
+                   help="Set environment variables to the systemd unit files")
     p.add_bool("-f", "--files", help="Generate .service files instead of printing to stdout")
     p.add_argument("--format", default="", metavar="string", help="Print the created units in specified "
                    "format (json)")
@@ -58,7 +60,7 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
                            start_timeout=args.start_timeout, container_prefix=args.container_prefix,
                            pod_prefix=args.pod_prefix, separator=args.separator, wants=args.wants,
                            after=args.after, requires=args.requires, template=args.template,
-                           no_header=args.no_header)
+                           no_header=args.no_header, env=args.env)
     units = generate(ctx.config(), args.target, opts)
     if args.files:
         paths = {}

@@ -1,5 +1,5 @@
-"""`hull system prune`: stopped containers, dangling (-a: unused) images, and with
---volumes unused volumes."""
+"""`hull system prune`: stopped pods and containers, unused networks, dangling (-a:
+unused) images, and with --volumes unused volumes (engine/services/system_prune.py)."""
 
 from __future__ import annotations
 
@@ -24,38 +24,28 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     args = parse(ctx, prog, argv, build, DESCRIPTION, EXAMPLES, usage=f"{prog} [options]")
     from engine.cli.image_prune import confirm
     from engine.cli.output import parse_filters
-    from engine.services import containers as ctr
-    from engine.services import images as img
 
     filters = parse_filters(args.filter)
     if not args.force:
         volumes = "        - all volumes not used by at least one container\n" if args.volumes else ""
         images = "        - all images without at least one container associated with them\n" if args.all \
             else "        - all dangling images\n"
-        if not confirm("WARNING! This command removes:\n        - all stopped containers\n" + volumes + images
+        if not confirm("WARNING! This command removes:\n        - all stopped containers\n"
+                       "        - all networks not used by at least one container\n" + volumes + images
                        + "        - all build cache\n\nAre you sure you want to continue? [y/N] "):
             return 0
-    cfg = ctx.config()
-    out = sys.stdout
-    code = 0
-    report = ctr.prune(cfg, filters)
-    if report.removed:
-        out.write("Deleted Containers\n" + "".join(f"{cid}\n" for cid in report.removed) + "\n")
-    for err in report.errors:
-        sys.stderr.write(f"Error: {err}\n")
-        code = 125
-    reclaimed = report.reclaimed
-    if args.volumes:
-        from engine.services import volumes as vol
+    from engine.services.system_prune import prune
 
-        pruned = vol.prune(cfg, filters)
-        if pruned:
-            out.write("Deleted Volumes\n" + "".join(f"{n}\n" for n, _ in pruned) + "\n")
-            reclaimed += sum(size for _, size in pruned)
-    deleted = img.prune(cfg, img.PruneOptions(all=args.all, filters=filters))
-    if deleted:
-        out.write("Deleted Images\n" + "".join(f"{i}\n" for i in deleted) + "\n")
+    report = prune(ctx.config(), all_images=args.all, volumes=args.volumes, filters=filters)
+    out = sys.stdout
+    for title, items in (("Deleted Pods", report.pods), ("Deleted Containers", [c for c, _ in report.containers]),
+                         ("Deleted Networks", report.networks), ("Deleted Volumes", [v for v, _ in report.volumes]),
+                         ("Deleted Images", report.images)):
+        if items:
+            out.write(title + "\n" + "".join(f"{i}\n" for i in items) + "\n")
+    for err in report.container_errors:
+        sys.stderr.write(f"Error: {err}\n")
     from engine.cli.humanize import human_size
 
-    out.write(f"Total reclaimed space: {human_size(reclaimed)}\n")
-    return code
+    out.write(f"Total reclaimed space: {human_size(report.reclaimed)}\n")
+    return 125 if report.container_errors else 0

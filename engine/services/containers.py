@@ -774,6 +774,7 @@ def _require_unshare(cfg: EngineConfig, command: str) -> None:
 
 class PruneReport(Record):
     removed: list[str] = Factory(list)
+    sizes: list[int] = Factory(list)     # bytes freed, one per removed container
     reclaimed: int = 0
     errors: list[HullError] = Factory(list)
 
@@ -798,6 +799,7 @@ def prune(cfg: EngineConfig, filters: dict[str, list[str]] | None = None) -> Pru
             report.errors.append(err)
             continue
         report.removed.append(c.id)
+        report.sizes.append(size)
         report.reclaimed += size
     return report
 

@@ -48,6 +48,7 @@ class GenerateOptions:
     requires: list[str] = field(default_factory=list)
     template: bool = False
     no_header: bool = False
+    env: list[str] = field(default_factory=list)   # Podman 5's --env: extra Environment= lines
 
 
 def hull_executable() -> str:
@@ -118,7 +119,7 @@ class _Unit:
                 if vals:
                     lines.append(f"{key}={' '.join(vals)}")
         lines += ["", "[Service]", f"Environment=PODMAN_SYSTEMD_UNIT=%n{env_suffix}",
-                  f"Restart={o.restart_policy}"]
+                  *(f"Environment={e}" for e in o.env), f"Restart={o.restart_policy}"]
         if o.restart_sec:
             lines.append(f"RestartSec={o.restart_sec}")
         lines += self.service
