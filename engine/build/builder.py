@@ -131,6 +131,10 @@ class Builder:
         state = self._from(stage)
         # --label is part of the final image: part of every key, so a cached image never lacks it
         state.key = cachemod.step_key(state.key, "labels", self.opts.labels)
+        if self.opts.annotations:  # the same for the manifest's annotations and its format
+            state.key = cachemod.step_key(state.key, "annotations", self.opts.annotations)
+        if self.opts.format == "docker":
+            state.key = cachemod.step_key(state.key, "format", {"format": "docker"})
         steps = list(stage.instructions)
         triggers = list(state.conf.pop("OnBuild", None) or [])
         if triggers:  # the base image's ONBUILD triggers run first, as Docker
@@ -212,17 +216,36 @@ class Builder:
         if policy in ("always", "true"):
             return self._pull(text, where)
         try:
-            return find_image(self.store, text)
+            image = find_image(self.store, text)
         except ImageNotFound:
             if policy in ("never", "false"):
                 raise BuildError(f"{where}: {text}: image not known") from None
-        return self._pull(text, where)
+            return self._pull(text, where)
+        if policy == "newer" and self._registry_differs(image, text):
+            return self._pull(text, where)
+        return image
+
+    def _registry_differs(self, image: Any, text: str) -> bool:
+        """--pull=newer: the registry's manifest digest for `text` is not the local
+        image's.  As Podman, a registry that cannot be asked leaves the local image."""
+        from engine.services.auto_update import AutoUpdateOptions, remote_digest
+
+        if image.id.removeprefix("sha256:").startswith(text.removeprefix("sha256:")):
+            return False  # named by ID: nothing to compare with
+        try:
+            remote = remote_digest(self.cfg, text, AutoUpdateOptions(authfile=self.opts.authfile or None,
+                                                                      tls_verify=self.opts.tls_verify))
+        except HullError:
+            return False
+        return remote not in (image.digests or [image.digest])
 
     def _pull(self, text: str, where: str) -> Any:
         from engine.services.image_registry import PullOptions, pull
 
         try:
-            image_id = pull(self.cfg, text, PullOptions())
+            image_id = pull(self.cfg, text, PullOptions(tls_verify=self.opts.tls_verify,
+                                                        authfile=self.opts.authfile or None,
+                                                        creds=self.opts.creds or None))
         except HullError as err:
             raise BuildError(f"{where}: {err}") from None
         return self.store.images.get(image_id if ":" in image_id else "sha256:" + image_id)
@@ -360,12 +383,12 @@ class Builder:
         self.cache.record(key, image.id)
         self.say(f"--> {image.id.partition(':')[2][:11]}")
 
-    def _write(self, state: StageState, names: list[str]) -> Any:
+    def _write(self, state: StageState, names: list[str], annotations: dict[str, str] | None = None) -> Any:
         doc = copy.deepcopy(state.doc)
         doc["rootfs"] = {"type": "layers", "diff_ids": list((state.doc.get("rootfs") or {}).get("diff_ids") or [])}
         with self.store.writing():
             return write_image(self.store, doc, list(state.chain), copy.deepcopy(state.descs), names,
-                               self.opts.format)
+                               self.opts.format, annotations)
 
     def _final(self, state: StageState, prefix: str = "") -> None:
         from engine.services.images import normalize_new_name
@@ -376,7 +399,10 @@ class Builder:
             state.conf["Labels"] = labels
         names = [normalize_new_name(t) for t in self.opts.tags]
         self.say(f"{prefix}COMMIT {self.opts.tags[0]}" if names else f"{prefix}COMMIT")
-        image = self._write(state, names)
+        if self.opts.annotations and self.opts.format == "docker":
+            self.say("WARN[0000] annotations are not supported for docker format and will be ignored. "
+                     "Must use `oci` format")
+        image = self._write(state, names, self.opts.annotations)
         state.image_id = image.id
         if self.use_layers:
             self.cache.record(state.key, image.id)
@@ -387,31 +413,38 @@ class Builder:
 
     # ------------------------------------------------------------------ RUN
     def _plan_run(self, stage: Stage, state: StageState, ins: Instruction) -> dict[str, Any]:
+        from engine.build import runplan
         from engine.build.steps import run as runstep
 
         argv = json_form(ins.args) if not ins.heredocs else None
-        if argv is None:
-            script = ins.args
+        script = runplan.shebang_script(ins.args, ins.heredocs, self.scratch) if ins.heredocs else None
+        script_key = ""
+        if script is not None:  # `RUN <<EOF` starting with #!: the heredoc runs as a script file
+            argv, script_mount, script_key = script
+        elif argv is None:
+            script_text = ins.args
             if ins.heredocs:
                 if ins.args.strip() in (f"<<{ins.heredocs[0].name}", f"<<-{ins.heredocs[0].name}") \
                         and len(ins.heredocs) == 1:
-                    script = ins.heredocs[0].content
+                    script_text = ins.heredocs[0].content
                 else:
-                    script = ins.args + "\n" + "".join(h.content + h.name + "\n" for h in ins.heredocs)
-            argv = [*state.shell, script]
+                    script_text = ins.args + "\n" + "".join(h.content + h.name + "\n" for h in ins.heredocs)
+            argv = [*state.shell, script_text]
         network = ins.flags.get("network") or self.opts.network or "default"
-        if network == "bridge" or network not in ("host", "none", "default", "private", "pasta", "slirp4netns"):
-            # a named network's addresses are IPAM rows of a container; a RUN step has none
-            raise InvalidArgument(f"unsupported RUN --network {network!r} "
-                                  "(host, none, private, pasta, slirp4netns)")
-        mounts, mount_key, cleanups = self._run_mounts(stage, state, ins)
+        from engine.network import transient
+
+        transient.check_mode(network)
+        run = self._run_mounts(stage, state, ins)
+        if script is not None:
+            run.mounts.append(script_mount)
         env = {**{k: v for k, v in state.args.items()}, **state.env()}
         for proxy in PROXY_ARGS:
             if proxy in self.opts.build_args:
                 env.setdefault(proxy, self.opts.build_args[proxy])
                 self.consumed.add(proxy)
+        env.update(run.env)  # secrets as env: this step's process only, never the config or history
         declared = {k: v for k, v in state.args.items() if k not in PROXY_ARGS}
-        shown = ins.args if json_form(ins.args) is None else ins.args
+        shown = ins.args
         created_by = (f"|{len(declared)} " + " ".join(f"{k}={v}" for k, v in sorted(declared.items())) + " "
                       if declared else "") + (" ".join(state.shell) + " " + shown if json_form(ins.args) is None
                                               else shown)
@@ -419,80 +452,43 @@ class Builder:
         def do(mount: WorkMount) -> None:
             code = runstep.run_command(self.cfg, mount, state.doc, argv, env,
                                        workdir=state.conf.get("WorkingDir") or "/", user=state.conf.get("User") or "",
-                                       network=network, mounts=mounts, output_fd=self.output_fd,
+                                       network=network, mounts=run.mounts, output_fd=self.output_fd,
                                        runtime_name=self.opts.runtime or None,
-                                       extra_mount_points=[m.destination for m in mounts])
+                                       extra_mount_points=[m.destination for m in run.mounts],
+                                       overlay_options=run.overlays, store=self.store)
             if code != 0:
                 raise BuildError(f'building at STEP "{ins.original}": while running runtime: exit status {code}',
                                  exit_code=code)
 
         def cleanup() -> None:
-            for c in cleanups:
+            for c in run.cleanups:
                 c()
 
-        return {"key_text": f"RUN {network} {mount_key} {json.dumps(argv)}", "do": do,
+        mount_key = ";".join(run.key)
+        return {"key_text": f"RUN {network} {mount_key} {json.dumps(argv)} {script_key}".rstrip(), "do": do,
                 "created_by": created_by, "cleanup": cleanup}
 
-    def _run_mounts(self, stage: Stage, state: StageState, ins: Instruction) -> tuple[list[Any], str, list]:
-        from engine.spec.options import MountSpec
+    def _run_mounts(self, stage: Stage, state: StageState, ins: Instruction) -> Any:
+        from engine.build import runplan
 
-        mounts: list[Any] = []
-        cleanups: list[Callable[[], None]] = []
-        key_parts: list[str] = []
         env = state.expansion_env()
-        for text in ins.flag_list("mount"):
-            fields: dict[str, str] = {}
-            for part in expand(text, env, self.df.escape).split(","):
-                k, eq, v = part.partition("=")
-                fields[k.strip().lower()] = v if eq else "true"
-            kind = fields.get("type", "bind")
-            target = fields.get("target") or fields.get("dst") or fields.get("destination") or ""
-            if kind == "secret":
-                sid = fields.get("id") or os.path.basename(target)
-                if sid not in self.opts.secrets:
-                    if fields.get("required") == "true":
-                        raise InvalidArgument(f"secret {sid!r} is required but was not given with --secret")
-                    continue
-                target = target or f"/run/secrets/{sid}"
-                mounts.append(MountSpec(type="bind", destination=target, source=self.opts.secrets[sid],
-                                        readonly=True, recursive=False))
-                key_parts.append(f"secret:{sid}:{target}")
-                continue
-            if not target:
-                raise InvalidArgument(f"RUN --mount={text}: target is required")
-            if kind == "cache":
-                cid = fields.get("id") or target
-                path = Path(self.cfg.root) / "build-cache" / "mounts" / hashlib.sha256(cid.encode()).hexdigest()[:32]
-                path.mkdir(mode=0o755, parents=True, exist_ok=True)
-                mounts.append(MountSpec(type="bind", destination=target, source=str(path), recursive=False))
-                key_parts.append(f"cache:{cid}:{target}")
-            elif kind == "bind":
-                source = fields.get("source") or fields.get("src") or "/"
-                root, close = self._source_root(fields.get("from", ""), stage, state)
-                cleanups.append(close)
-                from engine.build.context import SourceNotFound
 
+        def source_path(from_name: str, source: str) -> tuple[str, Callable[[], None]]:
+            root, close = self._source_root(from_name, stage, state)
+            try:
                 found = root.resolve(source)
                 try:
                     real = os.readlink(f"/proc/self/fd/{found[0].dir_fd}")
-                    host_path = os.path.join(real, found[0].name) if found[0].name != "." else real
+                    return (os.path.join(real, found[0].name) if found[0].name != "." else real), close
                 finally:
                     close_sources(found)
-                if fields.get("rw") == "true" or fields.get("readwrite") == "true":
-                    raise InvalidArgument("RUN --mount=type=bind,rw is not supported yet")
-                mounts.append(MountSpec(type="bind", destination=target, source=host_path, readonly=True,
-                                        recursive=False))
-                key_parts.append(f"bind:{fields.get('from', '')}:{source}:{target}")
-                if root.is_context:
-                    fd = os.open(host_path, os.O_PATH | os.O_CLOEXEC)
-                    os.close(fd)
-                _ = SourceNotFound
-            elif kind == "tmpfs":
-                mounts.append(MountSpec(type="tmpfs", destination=target, source="tmpfs"))
-                key_parts.append(f"tmpfs:{target}")
-            else:
-                raise InvalidArgument(f"RUN --mount type {kind!r} is not supported (bind, cache, secret, tmpfs)")
-        return mounts, ";".join(key_parts), cleanups
+            except BaseException:
+                close()
+                raise
+
+        texts = [expand(text, env, self.df.escape) for text in ins.flag_list("mount")]
+        return runplan.plan(texts, self.opts, Path(self.cfg.root) / "build-cache" / "mounts", self.scratch,
+                            source_path)
 
     # ------------------------------------------------------------------ COPY / ADD
     def _source_root(self, name: str, stage: Stage, state: StageState) -> tuple[SourceRoot, Callable[[], None]]:

@@ -67,9 +67,10 @@ def new_layer_descriptor(layer: NewLayer, fmt: str) -> dict[str, Any]:
 
 
 def write_image(store: Any, config: dict[str, Any], chain: list[str], layers: list[dict[str, Any]],
-                names: list[str], fmt: str = "oci") -> Any:
+                names: list[str], fmt: str = "oci", annotations: dict[str, str] | None = None) -> Any:
     """Store `config` (the whole image config document) and a manifest over
-    `layers` (descriptors, bottom first, matching `chain`); returns the Image."""
+    `layers` (descriptors, bottom first, matching `chain`); returns the Image.
+    `annotations` go into an OCI manifest (a Docker manifest has no such field)."""
     data = json.dumps(config, separators=(",", ":")).encode()
     config_digest = store.blobs.put_bytes(data)
     manifest_type, config_type = ((mt.DOCKER_MANIFEST, mt.DOCKER_CONFIG) if fmt == "docker"
@@ -77,5 +78,7 @@ def write_image(store: Any, config: dict[str, Any], chain: list[str], layers: li
     manifest = {"schemaVersion": 2, "mediaType": manifest_type,
                 "config": {"mediaType": config_type, "digest": config_digest, "size": len(data)},
                 "layers": layers}
+    if annotations and fmt != "docker":
+        manifest["annotations"] = dict(annotations)
     manifest_digest = store.blobs.put_bytes(json.dumps(manifest, separators=(",", ":")).encode())
     return store.images.add(config_digest, manifest_digest, chain, names, manifest_media_type=manifest_type)

@@ -25,8 +25,12 @@ class BuildOptions:
     network: str = ""                               # RUN's network: "" (default: pasta), host, none, ...
     build_contexts: dict[str, str] = field(default_factory=dict)   # --build-context name=dir|image
     secrets: dict[str, str] = field(default_factory=dict)          # --secret id -> host file
+    secret_values: dict[str, str] = field(default_factory=dict)    # --secret id=x,env=VAR: id -> VAR's value
     ignorefile: str = ""
     platform: str = ""
     runtime: str = ""
-    rm: bool = True                                 # remove intermediate containers (always done)
+    rm: bool = True                                 # RUN containers are transient: always removed
     force_rm: bool = False
+    tls_verify: bool | None = None                  # pulls of FROM images (None: registries.conf)
+    authfile: str = ""
+    creds: str = ""                                 # "user:password"

@@ -75,6 +75,10 @@ def _holds(db_path: str, cid: str, ip: str) -> bool:
 
 
 def _live(doc: dict | None, ip: str) -> bool:
+    if doc and doc.get("pid"):  # a build step's address (reservations.py): live while its process is
+        from engine.store.containers import pid_alive
+
+        return pid_alive(int(doc["pid"]), doc.get("starttime"))
     return bool(doc) and _holds(str(doc.get("db") or ""), str(doc.get("container") or ""), ip)
 
 
@@ -105,13 +109,15 @@ def foreign(bridge: str, db_path: Path | str) -> dict[str, str]:
     return out
 
 
-def acquire(bridge: str, ip: str, db_path: Path | str, root: Path | str, cid: str) -> str:
+def acquire(bridge: str, ip: str, db_path: Path | str, root: Path | str, cid: str,
+            process: dict | None = None) -> str:
     """Take the lease of `ip` for `cid`; "" when done (or already ours), else the
-    container ID holding it.  Call under host_lock(bridge)."""
+    container ID holding it.  `process` ({"pid", "starttime"}): the holder is a process
+    with no container row (a build step), live while it runs.  Call under host_lock(bridge)."""
     d = lease_dir(bridge)
     d.mkdir(mode=0o755, parents=True, exist_ok=True)
     path = d / ip
-    body = json.dumps({"db": str(db_path), "root": str(root), "container": cid}).encode()
+    body = json.dumps({"db": str(db_path), "root": str(root), "container": cid, **(process or {})}).encode()
     for _ in range(3):
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)

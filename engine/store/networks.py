@@ -251,6 +251,9 @@ class NetworkStore:
         with self.db.transaction() as conn:
             users = [r[0] for r in conn.execute(
                 "SELECT container_id FROM network_attachments WHERE network_id = ?", (network_id,))]
+            from engine.network import reservations
+
+            users += list(reservations.taken(self.cfg.root, network_id).values())  # a build's RUN step
             if users:
                 raise InUse(f"\"{net.name}\" has associated containers with it. Use -f to forcibly delete "
                             "containers and pods: network is being used")
@@ -309,6 +312,9 @@ class NetworkStore:
             from engine.network import leases
 
             holders = {**leases.foreign(bridge, self.db.path), **holders}
+        from engine.network import reservations
+
+        holders = {**reservations.taken(self.cfg.root, network_id), **holders}  # running build steps
         if ip:
             address, _ = ipam.check_static(ip, net.subnets, holders, net.name)
         else:

@@ -8,11 +8,13 @@ as our child; we wait for it and delete it, also on failure or Ctrl-C, so no
 dangling container is ever left.  Output goes to the build's output fd.
 
 Network (`--network` of build, or RUN --network): host shares the host's, none has
-only loopback; anything else ("" / default / private, pasta, slirp4netns) gets a
-network namespace of its own connected by pasta (else slirp4netns) through
-engine/network/transient.py, set up before the step and torn down after it, also
-on failure: outbound traffic works and host.containers.internal reaches the host,
-as Podman's build gives RUN its default network.
+only loopback; "" / default / private, pasta, slirp4netns get a network namespace
+of its own connected by pasta (else slirp4netns) through engine/network/transient.py,
+as Podman's build gives RUN its default network: outbound traffic works and
+host.containers.internal reaches the host.  "bridge" (the default network) or a
+network's name: the namespace gets an address on that network's bridge (a
+reservation, no container row) and its DNS responder, so other containers there are
+reached by name.  Set up before the step and torn down after it, also on failure.
 """
 
 from __future__ import annotations
@@ -39,8 +41,11 @@ def _host_file(path: str, fallback: str) -> str:
 
 def run_command(cfg: Any, mount: Any, image_config: dict, argv: list[str], env: dict[str, str], *,
                 workdir: str, user: str, network: str, mounts: list[Any], output_fd: int | None,
-                runtime_name: str | None = None, extra_mount_points: list[str] = ()) -> int:
-    """Run `argv` in the working mount; returns the exit code (128+N for a signal)."""
+                runtime_name: str | None = None, extra_mount_points: list[str] = (),
+                overlay_options: dict[str, list[str]] | None = None, store: Any = None) -> int:
+    """Run `argv` in the working mount; returns the exit code (128+N for a signal).
+    `overlay_options`: the prepared overlays of mounts with `overlay` set (RUN --mount=
+    type=bind,rw); `store`: the store whose named networks `network` may name."""
     cid = secrets.token_hex(32)
     bundle = mount.dir / "bundle"
     bundle.mkdir(mode=0o700, exist_ok=True)
@@ -52,12 +57,15 @@ def run_command(cfg: Any, mount: Any, image_config: dict, argv: list[str], env: 
     if network not in ("host", "none"):
         from engine.network import transient
 
-        net = transient.setup(cfg, f"build-{cid[:16]}", network if network in transient.MODES
-                              else transient.build_mode(cfg))
+        name = f"build-{cid[:16]}"
+        if network in transient.KEYWORDS:
+            net = transient.setup(cfg, name, network if network in transient.MODES else transient.build_mode(cfg))
+        else:
+            net = transient.setup(cfg, name, "bridge", store=store, network=network)
     try:
         return _run(cfg, mount, image_config, argv, env, cid=cid, bundle=bundle, points=points, before=before,
                     workdir=workdir, user=user, network=network, net=net, mounts=mounts, output_fd=output_fd,
-                    runtime_name=runtime_name)
+                    runtime_name=runtime_name, overlay_options=overlay_options or {})
     finally:
         if net is not None:
             transient.teardown(cfg, net)
@@ -65,13 +73,14 @@ def run_command(cfg: Any, mount: Any, image_config: dict, argv: list[str], env: 
 
 def _run(cfg: Any, mount: Any, image_config: dict, argv: list[str], env: dict[str, str], *, cid: str,
          bundle: Any, points: list[str], before: set[str], workdir: str, user: str, network: str,
-         net: dict | None, mounts: list[Any], output_fd: int | None, runtime_name: str | None) -> int:
+         net: dict | None, mounts: list[Any], output_fd: int | None, runtime_name: str | None,
+         overlay_options: dict[str, list[str]]) -> int:
     from engine.runtime.base import Stdio, get_runtime
     from engine.services.container_spec import _ns_sizes
     from engine.spec.generate import SpecContext, build_spec
     from engine.spec.options import ContainerOptions
 
-    (bundle / "hosts").write_text(_hosts(net))
+    (bundle / "hosts").write_text(_hosts(net, cid[:12]))
     (bundle / "resolv.conf").write_text(_resolv_conf(net))
     if workdir and workdir != "/":
         from engine.archive.inroot import InRoot
@@ -86,7 +95,7 @@ def _run(cfg: Any, mount: Any, image_config: dict, argv: list[str], env: dict[st
                       single_id_map=cfg.rootless and usize <= 1, host_uid=host_uid, host_gid=host_gid,
                       ns_uid_size=usize, ns_gid_size=gsize, hostname_path=str(bundle / "hostname"),
                       hosts_path=str(bundle / "hosts"), resolv_conf_path=str(bundle / "resolv.conf"),
-                      cgroups_available=False)
+                      cgroups_available=False, overlay_options=overlay_options)
     config = {"config": {k: v for k, v in (image_config.get("config") or {}).items() if k != "Env"}}
     spec = build_spec(config, opts, ctx)
     import json
@@ -111,16 +120,25 @@ def _run(cfg: Any, mount: Any, image_config: dict, argv: list[str], env: dict[st
     return code
 
 
-def _hosts(net: dict | None) -> str:
+def _hosts(net: dict | None, hostname: str) -> str:
     text = _host_file("/etc/hosts", "127.0.0.1 localhost\n")
     if net is not None and net.get("gateway"):
         text = text.rstrip("\n") + f"\n{net['gateway']}\thost.containers.internal host.docker.internal\n"
+    if net is not None and net.get("address"):
+        text += f"{net['address']}\t{hostname}\n"
     return text
 
 
 def _resolv_conf(net: dict | None) -> str:
     """The host's file; in a namespace of its own the helper's DNS forwarder first and
     no loopback server (the host's 127.0.0.x is not reachable from there)."""
+    if net is not None and net.get("mode") == "bridge":  # as a container on that network
+        from engine.network.hostsfiles import NetView, resolv_conf
+        from engine.spec.options import ContainerOptions
+
+        return resolv_conf(ContainerOptions(image=""), view=NetView(
+            mode="bridge", addresses=[net["address"]], dns_servers=list(net.get("dns") or []),
+            search=list(net.get("search") or []), ipv6=False))
     text = _host_file("/etc/resolv.conf", "nameserver 1.1.1.1\n")
     if net is None:
         return text
