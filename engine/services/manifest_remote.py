@@ -20,9 +20,7 @@ from engine.registry.client import FetchedManifest, RegistryClient
 from engine.registry.pull import open_client
 from engine.registry.registries_conf import load_registries_conf
 from engine.services.image_registry import RegistryOptions, parse_creds, registry_config
-
-LOCAL = "containers-storage:"
-REMOTE = "docker://"
+from engine.services.manifests import LOCAL, REMOTE, _entry, _platform, stored_instance
 
 
 def _client(cfg: EngineConfig, ref: Reference, tls_verify: bool | None, creds: Any) -> tuple[RegistryClient, str]:
@@ -70,8 +68,6 @@ def describe(cfg: EngineConfig, text: str, all_: bool, ropts: RegistryOptions
         raise type(exc)(f'reading image "docker://{ref}": {exc}') from None
     finally:
         client.close()
-    from engine.services.manifests import _entry, _platform
-
     plat = _platform(config.get("os") or "linux", config.get("architecture") or "", config.get("variant") or "",
                      config.get("os.version") or "", config.get("os.features"))
     return [(_entry(doc.media_type, fetched.digest, len(fetched.data), plat), f"{REMOTE}{ref.name}@{fetched.digest}")]
@@ -125,8 +121,6 @@ def push_list(cfg: EngineConfig, store: Any, doc: dict[str, Any], sources: dict[
 
 
 def _local_source(store: Any, digest: str) -> str:
-    from engine.services.manifests import stored_instance
-
     image_id = stored_instance(store, digest)
     if not image_id:
         raise ImageNotFound(f"{digest}: image not known")
