@@ -191,9 +191,7 @@ def create(cfg: EngineConfig, name: str, images: list[str], opts: CreateOptions)
             existing = store.images.add(config_digest, store.blobs.put_bytes(data), [], names=[full],
                                         manifest_media_type=mt.OCI_INDEX)
     if opts.annotations:
-        doc = _document(store, existing)
-        doc["annotations"] = {**(doc.get("annotations") or {}), **opts.annotations}
-        _save(store, existing, doc, _sources(store, existing))
+        annotate(cfg, full, "", EntryOptions(annotations=opts.annotations), index=True)
     for text in images:
         add(cfg, full, text, AddOptions(all=opts.all, registry=opts.registry))
     return id_hex(existing.id)
@@ -245,15 +243,29 @@ def remove_lists(cfg: EngineConfig, names: list[str]) -> Any:
 
 
 # ---------------------------------------------------------------- add / annotate / remove
+Change = Callable[[dict[str, Any], dict[str, str]], None]  # edits (list document, entry sources) in place
+
+
+def _modify(store: Any, name: str, change: Change) -> str:
+    """Read, change and save the list under its own lock (two `add`s never lose an entry)."""
+    from engine.store.locks import file_lock
+
+    image = _find_list(store, name)
+    with file_lock(store.cfg.locks_dir / f"manifest-{id_hex(image.id)}.lock"):
+        image = store.images.get(image.id)  # the list as it is now that we hold the lock
+        doc, sources = _document(store, image), _sources(store, image)
+        change(doc, sources)
+        _save(store, image, doc, sources)
+    return id_hex(image.id)
+
+
 def add(cfg: EngineConfig, name: str, image_text: str, opts: AddOptions) -> str:
     """Add an image (all of a remote list's entries with --all) to the list; returns the list ID."""
     from engine.services.images import find_image
 
     enter_userns(cfg)
     store = open_store(cfg)
-    image = _find_list(store, name)
-    doc = _document(store, image)
-    sources = _sources(store, image)
+    _find_list(store, name)  # an unknown list fails before the registry is asked
     local = None
     if not image_text.startswith(REMOTE):
         try:
@@ -267,16 +279,18 @@ def add(cfg: EngineConfig, name: str, image_text: str, opts: AddOptions) -> str:
         from engine.services.manifest_remote import describe
 
         added = describe(cfg, image_text.removeprefix(REMOTE), opts.all, opts.registry)
-    for entry, source in added:
-        _apply(entry, opts.entry)
-        at = _entry_index(doc, entry["digest"])
-        if at >= 0:
-            doc["manifests"][at] = entry  # Podman replaces an entry with the same digest
-        else:
-            doc["manifests"].append(entry)
-        sources[entry["digest"]] = source
-    _save(store, image, doc, sources)
-    return id_hex(image.id)
+
+    def change(doc: dict[str, Any], sources: dict[str, str]) -> None:
+        for entry, source in added:
+            _apply(entry, opts.entry)
+            at = _entry_index(doc, entry["digest"])
+            if at >= 0:
+                doc["manifests"][at] = entry  # Podman replaces an entry with the same digest
+            else:
+                doc["manifests"].append(entry)
+            sources[entry["digest"]] = source
+
+    return _modify(store, name, change)
 
 
 def _local_entry(store: Any, local: Any, text: str) -> tuple[dict[str, Any], str]:
@@ -293,33 +307,32 @@ def _local_entry(store: Any, local: Any, text: str) -> tuple[dict[str, Any], str
 
 def annotate(cfg: EngineConfig, name: str, digest: str, opts: EntryOptions, index: bool = False) -> str:
     """Set annotations/platform fields on one entry (or, with `index`, annotations on the list)."""
-    store = open_store(cfg)
-    image = _find_list(store, name)
-    doc = _document(store, image)
-    if index:
-        if opts.annotations:
-            doc["annotations"] = {**(doc.get("annotations") or {}), **opts.annotations}
-    else:
+
+    def change(doc: dict[str, Any], sources: dict[str, str]) -> None:
+        if index:
+            if opts.annotations:
+                doc["annotations"] = {**(doc.get("annotations") or {}), **opts.annotations}
+            return
         at = _entry_index(doc, digest)
         if at < 0:
             raise NotFound(f'no Docker manifest matching digest "{digest}" was found in list: no image instance '
                            "matching the specified digest was found in the list or index")
         _apply(doc["manifests"][at], opts)
-    _save(store, image, doc, _sources(store, image))
-    return id_hex(image.id)
+
+    return _modify(open_store(cfg), name, change)
 
 
 def remove_entry(cfg: EngineConfig, name: str, digest: str) -> str:
-    store = open_store(cfg)
-    image = _find_list(store, name)
-    doc = _document(store, image)
-    at = _entry_index(doc, digest)
-    if at < 0:
-        raise NotFound(f'removing from manifest list {name}: no instance matching digest "{digest}" '
-                       "found in manifest list: file does not exist")
-    del doc["manifests"][at]
-    _save(store, image, doc, _sources(store, image))
-    return id_hex(image.id)
+    """Drop the entry `digest` (or `name@digest`) from the list."""
+
+    def change(doc: dict[str, Any], sources: dict[str, str]) -> None:
+        at = _entry_index(doc, digest)
+        if at < 0:
+            raise NotFound(f'removing from manifest list {name}: no instance matching digest "{digest}" '
+                           "found in manifest list: file does not exist")
+        del doc["manifests"][at]
+
+    return _modify(open_store(cfg), name, change)
 
 
 # ---------------------------------------------------------------- run / push

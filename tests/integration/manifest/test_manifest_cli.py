@@ -83,12 +83,13 @@ def test_remote_entries_copied_within_the_registry(hull, busybox_image, registry
     hull("manifest", "rm", "src").ok()
     images_before = set(hull("images", "-q", "--no-trunc").ok().stdout.split())
 
-    hull("manifest", "create", "copy").ok()
+    hull("manifest", "create", "--annotation", "org.example.made=by-create", "copy").ok()
     hull("manifest", "add", "--all", "--tls-verify=false", "copy", f"docker://{registry.host}/a/src:1").ok()
     new_images = set(hull("images", "-q", "--no-trunc").ok().stdout.split()) - images_before
     assert new_images == {"sha256:" + list_id(hull, "copy")}  # only the list: nothing was pulled
     doc = json.loads(hull("manifest", "inspect", "copy").ok().stdout)
     assert sorted(m["digest"] for m in doc["manifests"]) == sorted(digests.values())
+    assert doc["annotations"] == {"org.example.made": "by-create"}
     hull("manifest", "push", "--tls-verify=false", "--format", "v2s2", "copy",
          f"{registry.host}/b/copy:2").ok()
     served = httpx.get(f"{registry.url}/v2/b/copy/manifests/2", headers={"Accept": DOCKER_LIST})
