@@ -31,13 +31,30 @@ def escape_option_path(path: str) -> str:
     return path.replace("\\", "\\\\").replace(":", "\\:").replace(",", "\\,")
 
 
-def overlay_options(lowerdirs: list[str], upper: str | None, work: str | None) -> str:
+def overlay_options(lowerdirs: list[str], upper: str | None, work: str | None,
+                    volatile: bool = False) -> str:
     """The mount(2) data string for these (already absolute or cwd-relative) paths."""
     opts = ["lowerdir=" + ":".join(escape_option_path(d) for d in lowerdirs)]
     if upper is not None:
         opts += ["upperdir=" + escape_option_path(upper), "workdir=" + escape_option_path(work or "")]
+        if volatile:
+            opts.append("volatile")
     opts.append("userxattr")
     return ",".join(opts)
+
+
+def _clear_volatile_mark(work: str) -> None:
+    """A `volatile` mount leaves work/incompat/volatile behind and overlayfs refuses
+    any later mount of that upper dir while it exists.  Only --rm containers mount
+    volatile, and their upper dir is thrown away with them: a remount (restart before
+    removal) may use it as it is."""
+    mark = os.path.join(work, "work", "incompat", "volatile")
+    try:
+        for name in os.listdir(mark):  # the kernel's "dirty" file
+            os.unlink(os.path.join(mark, name))
+        os.rmdir(mark)
+    except OSError:
+        pass
 
 
 def _is_empty_dir(path: Path) -> bool:
@@ -61,8 +78,12 @@ def _validate(lowerdirs: list[Path], target: Path, upper: Path | None, work: Pat
 
 
 def mount_overlay(lowerdirs: list[Path], target: Path, upper: Path | None = None,
-                  work: Path | None = None, readonly: bool = False) -> None:
+                  work: Path | None = None, readonly: bool = False, volatile: bool = False) -> None:
     """Mount `lowerdirs` (top layer first) on `target`, writable through `upper` if given.
+
+    `volatile` (as Podman mounts --rm containers): overlayfs never syncs the upper
+    file system, so unmounting does not flush the whole host file system under it
+    (milliseconds on every `run --rm`); a crash may lose the upper dir's content.
 
     Without an upper dir overlayfs wants two lowers; for a single-layer image the
     (empty) mount point itself serves as the empty bottom layer, so whiteouts
@@ -83,18 +104,21 @@ def mount_overlay(lowerdirs: list[Path], target: Path, upper: Path | None = None
     lowers = [str(d) for d in lowerdirs]
     up = str(upper) if upper else None
     wk = str(work) if work else None
+    if wk is not None:
+        _clear_volatile_mark(wk)
+    volatile = volatile and up is not None
     try:
-        data = overlay_options(lowers, up, wk)
+        data = overlay_options(lowers, up, wk, volatile)
         if len(data) <= MAX_MOUNT_DATA:
             SYSCALLS.mount("overlay", str(target), "overlay", flags, data)
             return
         parent = os.path.commonpath(lowers)
         relative = [os.path.relpath(d, parent) for d in lowers]
-        data = overlay_options(relative, up, wk)
+        data = overlay_options(relative, up, wk, volatile)
         if len(data) <= MAX_MOUNT_DATA:
             _mount_in_dir(parent, str(target), flags, data)
             return
-        _mount_new_api(lowers, str(target), up, wk, readonly)
+        _mount_new_api(lowers, str(target), up, wk, readonly, volatile)
     except SyscallError as exc:
         raise StorageError(f"cannot mount overlay on {target}: {os.strerror(exc.errno)}") from None
 
@@ -113,7 +137,7 @@ def _mount_in_dir(directory: str, target: str, flags: int, data: str) -> None:
 
 
 def _mount_new_api(lowers: list[str], target: str, upper: str | None, work: str | None,
-                   readonly: bool) -> None:
+                   readonly: bool, volatile: bool = False) -> None:
     from engine.runtime.syscalls import (FSCONFIG_CMD_CREATE, FSCONFIG_SET_FLAG, FSCONFIG_SET_STRING,
                                          MOUNT_ATTR_RDONLY, SYSCALLS)
 
@@ -124,6 +148,8 @@ def _mount_new_api(lowers: list[str], target: str, upper: str | None, work: str 
         if upper is not None:
             SYSCALLS.fsconfig(fsfd, FSCONFIG_SET_STRING, "upperdir", upper)
             SYSCALLS.fsconfig(fsfd, FSCONFIG_SET_STRING, "workdir", work)
+            if volatile:
+                SYSCALLS.fsconfig(fsfd, FSCONFIG_SET_FLAG, "volatile")
         SYSCALLS.fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr")
         SYSCALLS.fsconfig(fsfd, FSCONFIG_CMD_CREATE)
         mntfd = SYSCALLS.fsmount(fsfd, MOUNT_ATTR_RDONLY if readonly else 0)

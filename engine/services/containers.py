@@ -129,7 +129,8 @@ def mount_rootfs(store: Any, c: Container) -> Path:
     from engine.services.container_userns import owned_lowers
 
     with owned_lowers(store, c, lowers) as lowers:  # --userns=auto/--uidmap: the container's owners
-        mount_overlay(lowers, target, cs.upper(c.id), cs.work(c.id))
+        # --rm: volatile, as Podman (engine/runtime/overlay.py)
+        mount_overlay(lowers, target, cs.upper(c.id), cs.work(c.id), volatile=bool((c.options or {}).get("rm")))
     return target
 
 

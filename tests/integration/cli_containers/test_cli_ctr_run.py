@@ -3,6 +3,8 @@ stdout/stderr separation, -e/-w/-u/--entrypoint, --rm, -d, --cidfile, -a."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.integration.cli_containers.conftest import needs_monitor
@@ -15,6 +17,29 @@ def test_run_rm_echo_hi(bb):
     assert res.stdout == "hi\n"
     assert res.stderr == ""
     assert bb("ps", "-aq").ok().stdout == ""  # --rm honoured
+
+
+def test_run_rm_mounts_the_root_volatile_as_podman(bb):
+    """--rm: overlayfs never syncs the upper dir (unmounting then flushes nothing)."""
+    root = bb("run", "--rm", "busybox", "grep", " / ", "/proc/mounts").ok().stdout
+    assert "volatile" in root
+    kept = bb("run", "--name", "kept", "busybox", "grep", " / ", "/proc/mounts").ok().stdout
+    assert "volatile" not in kept
+
+
+def test_rm_container_mounted_before_starts_and_goes(bb_root):
+    """A volatile mount leaves a mark that blocks remounting: a --rm container mounted
+    (and unmounted) before its start still starts, runs and is removed."""
+    cid = bb_root("create", "--rm", "busybox", "cat", "/put-there").ok().stdout.strip()
+    mnt = bb_root("mount", cid).ok().stdout.strip()
+    with open(f"{mnt}/put-there", "w") as fh:
+        fh.write("before start\n")
+    bb_root("umount", cid).ok()
+    assert bb_root("start", "-a", cid).ok().stdout == "before start\n"
+    deadline = time.monotonic() + 30  # the monitor removes it after the exit
+    while bb_root("ps", "-aq").ok().stdout and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert bb_root("ps", "-aq").ok().stdout == ""
 
 
 @pytest.mark.parametrize("argv,code", [

@@ -21,6 +21,12 @@ def test_options_with_upper():
     assert overlay_options(["/l1"], "/u,x", "/w") == "lowerdir=/l1,upperdir=/u\\,x,workdir=/w,userxattr"
 
 
+def test_options_volatile_only_with_upper():
+    assert overlay_options(["/l1"], "/u", "/w", volatile=True) == \
+        "lowerdir=/l1,upperdir=/u,workdir=/w,volatile,userxattr"
+    assert overlay_options(["/l1", "/l2"], None, None, volatile=True) == "lowerdir=/l1:/l2,userxattr"
+
+
 def test_too_many_layers(tmp_path: Path):
     with pytest.raises(InvalidArgument, match="at most 500"):
         mount_overlay([tmp_path] * 501, tmp_path)
