@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import re
-import signal as _signal
 import socket
 import stat
 import time
@@ -29,7 +28,7 @@ from typing import Any, Iterator
 
 from engine.api import context
 from engine.api.docker_convert import create_options, inspect_doc, now_rfc3339, summary_doc
-from engine.api.docker_streams import MULTIPLEXED, RAW, BodyReader, StreamWriter, mux, out_bytes, pump, send_all
+from engine.api.docker_streams import MULTIPLEXED, RAW, BodyReader, StreamWriter, out_bytes, pump, send_all
 from engine.api.http import Request
 from engine.api.router import route
 from engine.errors import Conflict, ContainerNotFound, HullError, ImageNotFound, InvalidArgument, NotFound
@@ -53,9 +52,7 @@ def no_such(name: str) -> Iterator[None]:
 
 
 def _store() -> Any:
-    from engine.services.common import open_store
-
-    return open_store(context.config())
+    return context.store()
 
 
 def find(name: str) -> Any:
@@ -148,14 +145,12 @@ def list_containers(request: Request) -> None:
     cfg = context.config()
     summaries = ls(cfg, ListOptions(all=request.flag("all") or (limit is not None and limit > 0),
                                     last=limit if limit and limit > 0 else -1, filters=filters,
-                                    size=request.flag("size")))
-    # HostConfig.NetworkMode of each: the options column in one query (not a record per
-    # container), the user's default mode worked out once.
-    options = {cid: json.loads(text or "{}") for cid, text in _store().db.query("SELECT id, options FROM containers")}
+                                    size=request.flag("size")), store=_store())
+    # HostConfig.NetworkMode of each, the user's default mode worked out once.
     default = ""
     out = []
     for s in summaries:
-        opts = options.get(s.id) or {}
+        opts = s._options
         if not opts.get("network"):
             default = default or network_mode(cfg, {})
             mode = default
@@ -174,6 +169,11 @@ def create(request: Request) -> None:
         raise InvalidArgument(f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
     body = request.json(required=True)
     opts = create_options(body, name.lstrip("/"))
+    links = (body.get("HostConfig") or {}).get("Links")
+    if links:
+        from engine.api.docker_links import apply_links
+
+        apply_links(context.config(), _store(), opts, links)
     try:
         result = create_container(context.config(), opts)
     except ImageNotFound:
@@ -305,7 +305,7 @@ def remove(request: Request, name: str) -> None:
     from engine.services.containers import RmOptions, remove as rm
 
     if request.flag("link"):
-        raise InvalidArgument("links are not supported: there is nothing to remove")
+        raise InvalidArgument("removing a link is not supported: links are /etc/hosts entries of the container")
     c = find(name)
     if c.state.active and not request.flag("force"):
         raise Conflict(f"You cannot remove a running container {c.id}. Stop the container before "
@@ -451,7 +451,9 @@ def container_logs(request: Request, name: str) -> None:
 
 
 @route("POST", "/containers/{name}/attach")
-def attach(request: Request, name: str) -> None:
+def attach(request: Request, name: str, websocket: bool = False) -> None:
+    """Hijacked (Docker's stream framing), or with `websocket` RFC 6455 frames of raw
+    output both ways (attach/ws)."""
     from engine.monitor import attach as proto
     from engine.services.detach_keys import DEFAULT_DETACH_KEYS, DetachMatcher, parse_detach_keys
 
@@ -465,14 +467,25 @@ def attach(request: Request, name: str) -> None:
     if not c.state.active and request.flag("stream"):
         marker = _attach_dir() / f"{c.id}.{os.getpid()}"
         marker.touch()
+    ws = None
     try:
-        sock = request.hijack(RAW if tty else MULTIPLEXED)
-        pending = request.conn.pending_input
+        if websocket:
+            from engine.api.websocket import WebSocket
+
+            ws = WebSocket(request)
+            sock, pending = ws.sock, ws.pending
+        else:
+            sock = request.hijack(RAW if tty else MULTIPLEXED)
+            pending = request.conn.pending_input
+
+        def emit(which: int, data: bytes) -> bool:
+            return ws.send(data) if ws is not None else send_all(sock, out_bytes(tty, which, data))
+
         if request.flag("logs"):
             for line in _log_records(c, False, None, None, -1):
                 which = 2 if line.stream == "stderr" else 1
                 if (which == 1 and want_out) or (which == 2 and want_err):
-                    send_all(sock, out_bytes(tty, which, line.data + (b"" if line.partial else b"\n")))
+                    emit(which, line.data + (b"" if line.partial else b"\n"))
         if not request.flag("stream"):
             return
         monitor = _await_monitor(c.id, sock)
@@ -492,28 +505,40 @@ def attach(request: Request, name: str) -> None:
             if kind in (proto.STDOUT, proto.STDERR):
                 which = 1 if kind == proto.STDOUT else 2
                 if (which == 1 and want_out) or (which == 2 and want_err):
-                    if not send_all(sock, out_bytes(tty, which, payload)):
+                    if not emit(which, payload):
                         return False
             elif kind in (proto.EXIT, proto.ERROR):
                 return False
         return True
 
     def from_client(data: bytes) -> bool:
+        if ws is not None:  # frames: input payloads; control frames answered here
+            data = ws.feed(data)
+            if not want_in:
+                return not ws.closed
         out, detached = matcher.feed(data)
         if out:
             send_all(monitor, proto.frame(proto.STDIN, out))
-        return not detached
+        return not detached and not (ws is not None and ws.closed)
 
     def client_eof() -> None:
         send_all(monitor, proto.frame(proto.STDIN_CLOSE))
 
+    reads_client = want_in or ws is not None  # a websocket's close and pings come that way
     try:
-        pump(sock, pending if want_in else b"", read_fds={monitor.fileno(): from_monitor},
-             on_input=from_client if want_in else None, on_input_eof=client_eof if want_in else None)
+        pump(sock, pending if reads_client else b"", read_fds={monitor.fileno(): from_monitor},
+             on_input=from_client if reads_client else None, on_input_eof=client_eof if want_in else None)
     finally:
         monitor.close()
+        if ws is not None:
+            ws.close()
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
+
+
+@route("GET", "/containers/{name}/attach/ws")
+def attach_ws(request: Request, name: str) -> None:
+    attach(request, name, websocket=True)
 
 
 def _await_monitor(cid: str, client: socket.socket) -> socket.socket | None:

@@ -191,8 +191,6 @@ def create_options(body: Any, name: str = "") -> Any:
     image = body.get("Image")
     if not isinstance(image, str) or not image:
         raise InvalidArgument("config.Image must be a non-empty string")
-    if host.get("Links"):
-        raise InvalidArgument("HostConfig.Links is not supported (use a network)")
     entrypoint = body.get("Entrypoint")
     if entrypoint is not None:
         entrypoint = [e for e in _strs(entrypoint, "Entrypoint")]

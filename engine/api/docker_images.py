@@ -280,17 +280,20 @@ def create_image(request: Request) -> None:
 
 
 def _import(request: Request) -> None:
-    from engine.services.image_archive import ImportOptions, import_
+    """`fromSrc=-`: the body is the tarball; `fromSrc=URL`: downloaded first (dockerd and Podman)."""
+    from engine.services.image_archive import ImportOptions, import_, import_url
 
-    source = request.arg("fromSrc")
-    if source != "-":
-        raise InvalidArgument("fromSrc: only '-' (the request body) is supported")
+    source = request.arg("fromSrc") or ""
     repo = request.arg("repo") or ""
     reference = f"{repo}:{request.arg('tag') or 'latest'}" if repo else None
     platform = (request.arg("platform") or "").split("/")
-    image_id = import_(context.config(), BodyReader(request), ImportOptions(
+    opts = ImportOptions(
         reference=reference, changes=request.args("changes"), message=request.arg("message") or "",
-        os=platform[0] or None if platform[0] else None, arch=platform[1] if len(platform) > 1 else None))
+        os=platform[0] or None if platform[0] else None, arch=platform[1] if len(platform) > 1 else None)
+    if source == "-":
+        image_id = import_(context.config(), BodyReader(request), opts)
+    else:
+        image_id = import_url(context.config(), source, opts)
     stream = request.stream()
     stream.write_json({"status": "sha256:" + image_id, "progressDetail": {}})
     stream.close()

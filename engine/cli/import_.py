@@ -34,12 +34,17 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
         if sys.stdin.isatty():
             raise InvalidArgument("cannot read from terminal, use command-line redirection")
         source = sys.stdin.buffer
-    elif "://" in args.path:
-        raise InvalidArgument("importing from a URL is not supported: download the tarball first")
     else:
         source = args.path
     opts = svc.ImportOptions(reference=args.reference, changes=args.change, message=args.message,
                              os=args.os, arch=args.arch, variant=args.variant)
-    image_id = svc.import_(ctx.config(), source, opts)
+    if "://" in args.path:
+        from engine.services.image_archive import import_url
+
+        if not args.quiet:
+            sys.stderr.write(f'Downloading from "{args.path}"\n')
+        image_id = import_url(ctx.config(), args.path, opts)
+    else:
+        image_id = svc.import_(ctx.config(), source, opts)
     print(f"sha256:{image_id}")
     return 0
