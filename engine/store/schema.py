@@ -192,7 +192,13 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (list_id, digest)
     ) WITHOUT ROWID;
     """,
-    # 7 - later issues append their migrations here.
+    # 7 - dual-stack networks: a container's IPv6 address on a network (network_attachments.ip
+    # keeps the IPv4 one; every network has an IPv4 subnet, as Podman's), unique per network.
+    """
+    ALTER TABLE network_attachments ADD COLUMN ip6 TEXT NOT NULL DEFAULT '';
+    CREATE UNIQUE INDEX network_attachments_ip6 ON network_attachments(network_id, ip6) WHERE ip6 != '';
+    """,
+    # 8 - later issues append their migrations here.
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
