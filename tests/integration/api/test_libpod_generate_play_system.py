@@ -4,7 +4,9 @@ prune; root and rootless, through the service's socket."""
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 from urllib.parse import quote
 
 import pytest
@@ -117,6 +119,31 @@ def test_play_kube_and_down(dapi):
     refused = dapi.request("POST", "/libpod/play/kube?staticIPs=10.1.2.3", POD_YAML.encode())
     assert refused.status == 400 and "staticIPs is not supported" in refused.json()["message"]
     assert hull("pod", "exists", "played").returncode == 1
+
+
+def _tar(files: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_play_kube_tar_builds_the_image(dapi):
+    """Podman's tar body: play.yaml at the root, an image's build context in the
+    directory named after it."""
+    hull = dapi.hull
+    play = POD_YAML.split("---")[0].replace("localhost/busybox:latest", "localhost/ctximg:latest")
+    body = _tar({"play.yaml": play.encode(),
+                 "ctximg/Containerfile": b"FROM busybox\nRUN echo built > /built\n"})
+    reply = dapi.request("POST", "/libpod/play/kube", body, headers={"Content-Type": "application/x-tar"})
+    assert reply.status == 200, reply.body
+    assert hull("exec", "played-sleeper", "cat", "/built").ok().stdout == "built\n"
+    no_yaml = dapi.request("POST", "/libpod/play/kube", _tar({"other.yaml": b"x"}),
+                           headers={"Content-Type": "application/x-tar"})
+    assert no_yaml.status == 400 and "play.yaml" in no_yaml.json()["message"]
 
 
 def test_system_prune(dapi):
