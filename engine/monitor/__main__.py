@@ -33,16 +33,19 @@ def main(argv: list[str]) -> int:
     from engine.monitor.process import close_fds_except, daemonize, set_child_subreaper, write_pid_file
 
     daemonize()
-    close_fds_except({sync_fd})  # whatever the launcher let us inherit besides stdio and the socket
+    # The helper first: its runtime imports are on run's critical path, what follows
+    # here is not (it closes inherited fds itself; reaping its orphans needs the
+    # subreaper flag only once it has a job, which comes after the config).
+    from engine.monitor.prefork import fork_create_helper
+
+    prefork = fork_create_helper()  # imports the runtime while we wait for the config
+    close_fds_except({sync_fd} | ({prefork.ctl.fileno()} if prefork else set()))  # what the launcher let through
     import socket
 
     sync = socket.socket(fileno=sync_fd) if sync_fd >= 0 else None
     if sync is not None:
         os.set_inheritable(sync_fd, False)
     set_child_subreaper()
-    from engine.monitor.prefork import fork_create_helper
-
-    prefork = fork_create_helper()  # imports the runtime while we wait for the config
     early = cid == "-"
     listen: list[int] = []  # socket activation (engine/monitor/listenfds.py)
     msg = _first_message(sync, timeout=None if early else 10.0, fds=listen)

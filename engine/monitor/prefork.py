@@ -70,8 +70,13 @@ def _wait_for_job(ctl: socket.socket) -> int:
     from engine.monitor.process import add_helper_path
 
     add_helper_path()
-    try:  # the default runtime; another one is imported when the job names it
+    try:  # the default runtime and what its create needs; another one is imported when the job names it
+        import engine.monitor.hooks  # noqa: F401
+        import engine.monitor.stdio  # noqa: F401
         import engine.runtime.builtin  # noqa: F401
+        import engine.runtime.builtin.init  # noqa: F401
+        import engine.runtime.seccomp_bpf  # noqa: F401
+        import engine.runtime.userns  # noqa: F401
     except BaseException:  # noqa: BLE001 - create_and_start reports it, with the job's socket
         pass
     buf = bytearray()
