@@ -27,12 +27,12 @@ _LOCAL_GLOBALS = ("--root", "--runroot", "--log-level", "--registries-conf", "--
 # Any of these, or a global flag after the command word: no early spawn.
 _NOT_HERE = _LOCAL_GLOBALS + ("--url", "--connection", "--identity", "--remote", "-h", "--help")
 _REMOTE_ENV = ("CONTAINER_HOST", "CONTAINER_CONNECTION")  # as parser._REMOTE_ENV
-_START_VALUE_FLAGS = ("--detach-keys", "--filter")
+_START_VALUE_FLAGS = ("--detach-keys", "--filter", "--pod-id-file")
 
 
 def scan(argv: Sequence[str]) -> dict[str, str] | None:
     """The leading global flags when argv is `run ...` or `start` of one container
-    (optionally under `container`), else None."""
+    (optionally under `container`) or `pod start` of one pod, else None."""
     flags: dict[str, str] = {}
     i = 0
     while i < len(argv) and argv[i].startswith("-") and argv[i] != "-":
@@ -49,8 +49,8 @@ def scan(argv: Sequence[str]) -> dict[str, str] | None:
         flags[flag] = value
         i += 1
     rest = list(argv[i:])
-    if rest[:1] == ["container"]:
-        rest = rest[1:]
+    if rest[:1] == ["container"] or rest[:2] == ["pod", "start"]:
+        rest = rest[1:]  # `pod start POD`: the pod's infra takes the monitor (pods.start)
     if not rest or rest[0] not in ("run", "start"):
         return None
     if any(tok.partition("=")[0] in _NOT_HERE for tok in rest[1:]):
@@ -77,7 +77,8 @@ def _one_name(args: list[str]) -> bool:
 
 
 def prespawn_from_argv(argv: Sequence[str]) -> None:
-    """Spawn the monitor now if argv is a local `run` / `start NAME`; never raises."""
+    """Spawn the monitor now if argv is a local `run` / `start NAME` / `pod start POD`;
+    never raises."""
     flags = scan(argv)
     if flags is None or any(os.environ.get(k) for k in _REMOTE_ENV):
         return

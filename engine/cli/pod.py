@@ -4,12 +4,14 @@ exists, clone.  Listing lives in pod_ps.py, top/stats/logs in pod_top.py."""
 from __future__ import annotations
 
 import os
-
 import sys
-from typing import Any
 
 from engine.cli.parser import Context, HullParser, parse
 from engine.cli.resource_cmds import confirm_prune, print_names, print_removal, run_exists
+
+TYPE_CHECKING = False  # typing costs milliseconds on every pod command
+if TYPE_CHECKING:
+    from typing import Any
 
 VERBS = {
     "clone": "Clone an existing pod",
@@ -126,7 +128,7 @@ def parse_network(values: list[str]) -> tuple[str, str, dict]:
 def create_options(args: Any, argv: list[str]) -> Any:
     from engine.cli.run_flags import parse_entrypoint, read_label_files
     from engine.errors import InvalidArgument
-    from engine.services.pods import PodCreateOptions, parse_share
+    from engine.services.pod_create import PodCreateOptions, parse_share
     from engine.spec.parse import parse_key_values
 
     publish = []
@@ -168,7 +170,7 @@ def _create(prog: str, argv: list[str], ctx: Context) -> int:
                  ("hull pod create", "hull pod create --label foo=bar mypod",
                   "hull pod create --publish 8443:443"), usage=f"{prog} [options] [NAME]")
     from engine.errors import InvalidArgument
-    from engine.services import pods as svc
+    from engine.services import pod_create as svc
 
     if args.pos_name and args.name:
         raise InvalidArgument("cannot specify --name and NAME at the same time")

@@ -324,8 +324,8 @@ def _create(cfg: EngineConfig, store: Any, opts: Any, runtime: str | None, pull_
         old = store.containers.lookup(opts.name)
         if old.name == opts.name:
             remove(cfg, [old.id], RmOptions(force=True, time=0))
-    if opts.pod:  # --pod NAME / new:NAME: the pod's shared namespaces (engine/services/pods.py)
-        from engine.services.pods import prepare_member
+    if opts.pod:  # --pod NAME / new:NAME: the pod's shared namespaces (engine/services/pod_create.py)
+        from engine.services.pod_create import prepare_member
 
         opts = prepare_member(cfg, store, opts)
     if opts.network == "container" or any((getattr(opts, k) or "").startswith("container:")

@@ -78,9 +78,19 @@ def _signal_container(store: Any, c: Container, sig: int) -> bool:
         raise HullError(f"sending signal {sig} to container {c.id}: operation not permitted") from None
 
 
-def _wait_not_active(store: Any, cid: str, timeout: float, interval: float = 0.05) -> Container | None:
-    """Poll until the container is no longer running/paused (reconciled); None on timeout."""
+def _wait_not_active(store: Any, cid: str, timeout: float, interval: float = 0.002) -> Container | None:
+    """Until the container is no longer running/paused (reconciled); None on timeout.
+    Its init's pidfd is waited on first (no polling sleeps while it runs), then the
+    monitor's record of the exit, which follows within milliseconds, is polled for."""
     deadline = time.monotonic() + timeout
+    try:
+        proc = container_process(store, store.containers.get(cid))
+    except ContainerNotFound:
+        return None
+    if proc is not None:
+        from engine.network.reap import wait_gone
+
+        wait_gone(proc[0], timeout)
     while True:
         try:
             c = reconcile(store, store.containers.get(cid))

@@ -16,6 +16,7 @@ from engine.cli.early import scan
     (["start", "-a", "ctr"], {}),
     (["start", "--detach-keys", "ctrl-a", "-ai", "ctr"], {}),
     (["container", "start", "--filter=x", "ctr"], {}),
+    (["--root", "/r", "pod", "start", "mypod"], {"--root": "/r"}),
 ])
 def test_spawns_for_local_run_and_start_of_one(argv, expected):
     assert scan(argv) == expected
@@ -37,6 +38,11 @@ def test_spawns_for_local_run_and_start_of_one(argv, expected):
     ["start", "-l"],
     ["start", "--detach-keys", "ctr"],                  # the value is no name
     ["--bogus", "run", "busybox"],
+    ["pod", "start", "a", "b"],                         # several pods
+    ["pod", "start", "--all"],
+    ["pod", "start", "--pod-id-file", "f"],             # the pods are in the file
+    ["pod", "stop", "p"],
+    ["pod", "run", "p"],
 ])
 def test_no_early_spawn(argv):
     assert scan(argv) is None
