@@ -8,7 +8,7 @@ from engine.api import context
 from engine.api.http import Request
 from engine.api.params import filters
 from engine.api.router import route
-from engine.errors import HullError, InvalidArgument
+from engine.errors import InvalidArgument
 
 
 def _store() -> Any:
@@ -150,19 +150,7 @@ def top(request: Request, name: str) -> None:
 
 @route("GET", "/pods/stats", libpod=True)
 def stats(request: Request) -> None:
-    from engine.services import container_stats
+    from engine.services.pod_stats import reports
 
     names = request.args("namesOrIDs")
-    pods = [_pod(n) for n in names] if names else list(_store().pods.list())
-    out = []
-    sample = getattr(container_stats, "sample", None)
-    for pod in pods:
-        for c in _members(pod):
-            entry: dict[str, Any] = {"Pod": pod.id[:12], "CID": c.id[:12], "Name": c.name}
-            if sample is not None:
-                try:
-                    entry.update(sample(context.config(), c.id))
-                except (HullError, TypeError):
-                    pass
-            out.append(entry)
-    request.send_json(out)
+    request.send_json(reports(context.config(), names, stopped_too=request.flag("all")))

@@ -104,31 +104,13 @@ def stats(prog: str, argv: list[str], ctx: Context) -> int:
                                          "hull pod stats --no-stream --format \"{{.Pod}} {{.CPU}}\""),
                  usage=f"{prog} [options] [POD...]")
     from engine.cli.output import Printer, format_spec
-    from engine.cli.stats import _row
-    from engine.services import container_stats as stats_svc
-    from engine.services import pods as svc
-    from engine.services.common import open_store
+    from engine.services.pod_stats import reports
 
     cfg = ctx.config()
-    store = open_store(cfg)
-    if args.names:
-        pods = [store.pods.lookup(n) for n in args.names]
-    elif args.latest:
-        pods = store.pods.list()[:1]
-    else:
-        pods = store.pods.list()
     spec = format_spec(args.format, STATS_HEADERS)
     out = Printer()
     while True:
-        rows = []
-        for pod in pods:
-            ctrs = [c for c in svc.members(store, pod) if args.all or args.names or c.state.active]
-            for c in ctrs:
-                row = _row(stats_svc.stats(cfg, [c.id])[0])
-                rows.append({"Pod": pod.id[:12], "CID": c.id[:12], "Name": c.name, "CPU": row["CPUPerc"],
-                             "MemUsage": row["MemUsage"].replace(" / ", " / "), "MemUsageBytes": row["MemUsage"],
-                             "Mem": row["MemPerc"], "NetIO": row["NetIO"], "BlockIO": row["BlockIO"],
-                             "PIDS": row["PIDs"]})
+        rows = reports(cfg, args.names, latest=args.latest, stopped_too=args.all)
         if not args.no_stream and not args.no_reset and sys.stdout.isatty():
             sys.stdout.write("\033[2J\033[H")
         if spec is not None and spec.kind == "json":

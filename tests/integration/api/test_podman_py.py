@@ -78,6 +78,10 @@ def test_pods_create_list_start_stop_remove(client, api_any):
     assert pod.attrs["State"] == "Running"
     ctr.reload()
     assert ctr.status == "running"
+    # the member's row has the numbers `hull pod stats` shows (sleep is one process)
+    rows = {r["Name"]: r for r in client.pods.stats(name="pp-pod", decode=True)}
+    assert rows["in-pod"]["PIDS"] == "1" and rows["in-pod"]["Pod"] == pod.id[:12]
+    assert rows["in-pod"]["CPU"].endswith("%") and not rows["in-pod"]["MemUsage"].startswith("0B")
     pod.stop(timeout=2)
     pod.reload()
     assert pod.attrs["State"] in ("Exited", "Stopped")
