@@ -5,6 +5,7 @@ site-packages: together 5-10 ms on every command.  This launcher runs Python
 with -S and puts the two paths site.py would have added on sys.path itself,
 and ends with os._exit once the command has returned (its output flushed):
 interpreter teardown and sqlite's checkpoint-on-close cost 10-15 ms more.
+engine/startup.py trims what pathlib drags in before anything is imported.
 `make` runs it after installing: .venv/bin/python -m engine.cli.launcher PATH
 """
 
@@ -20,6 +21,8 @@ TEMPLATE = """#!{python} -S
 import sys
 sys.path[0] = {project!r}
 sys.path.append({site_packages!r})
+from engine.startup import lean_imports
+lean_imports()
 from engine.cli.main import main
 code = main()
 try:

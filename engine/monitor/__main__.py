@@ -29,6 +29,9 @@ def main(argv: list[str]) -> int:
     cid = argv[0]
     await_attach = "--attach" in argv[1:]
     sync_fd = int(os.environ.pop("_HULL_MONITOR_FD", "-1"))
+    from engine.startup import lean_imports
+
+    lean_imports()  # before the create helper imports the runtime (pathlib)
 
     from engine.monitor.process import close_fds_except, daemonize, set_child_subreaper, write_pid_file
 
