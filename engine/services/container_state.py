@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import time
 from pathlib import Path
 TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
@@ -110,6 +109,8 @@ def reconcile(store: Any, container: Container) -> Container:
     proc = None if monitor_up else container_process(store, fresh)
     if proc is not None:
         try:
+            import signal  # here: it builds its enums at import (ms); only a dead monitor's container gets here
+
             os.kill(proc[0], signal.SIGKILL)
         except OSError:
             pass
