@@ -23,7 +23,8 @@ def network_doc(store: Any, net: Any) -> dict[str, Any]:
         except HullError:
             continue
         containers[a.container_id] = {"Name": name, "EndpointID": "", "MacAddress": a.mac,
-                                      "IPv4Address": f"{a.ip}/{a.prefix_len}" if a.ip else "", "IPv6Address": ""}
+                                      "IPv4Address": f"{a.ip}/{a.prefix_len}" if a.ip else "",
+                                      "IPv6Address": f"{a.ip6}/{a.prefix_len6}" if a.ip6 else ""}
     config = []
     for s in net.subnets:
         entry = {"Subnet": s.get("subnet", ""), "Gateway": s.get("gateway", "")}
@@ -34,6 +35,8 @@ def network_doc(store: Any, net: Any) -> dict[str, Any]:
     # Only the options the user gave, as dockerd: docker-compose compares them with the
     # project's driver_opts and refuses to reuse a network whose options differ.
     options = dict(net.options)
+    if "mtu" in options:  # stored under netavark's name; compose compares Docker's
+        options.setdefault("com.docker.network.driver.mtu", options["mtu"])
     return {
         "Name": net.name, "Id": net.id, "Created": rfc3339(net.created), "Scope": "local", "Driver": net.driver,
         "EnableIPv6": net.ipv6_enabled, "IPAM": {"Driver": "default", "Options": {}, "Config": config},
@@ -70,12 +73,12 @@ def create_args(body: Any) -> dict[str, Any]:
     if not name or not isinstance(name, str):
         raise InvalidArgument("network name is required")
     ipam = body.get("IPAM") or {}
-    configs = ipam.get("Config") or []
-    return {
+    configs = [c for c in ipam.get("Config") or [] if isinstance(c, dict) and c.get("Subnet")]
+    return {  # each IPAM config is one subnet (IPv4 or IPv6) with its own gateway and range
         "name": name,
-        "subnet": [c.get("Subnet", "") for c in configs if c.get("Subnet")],
-        "gateway": [c.get("Gateway", "") for c in configs if c.get("Subnet") and c.get("Gateway")],
-        "ip_range": [c.get("IPRange", "") for c in configs if c.get("Subnet") and c.get("IPRange")],
+        "subnet": [c["Subnet"] for c in configs],
+        "gateway": [c.get("Gateway") or "" for c in configs],
+        "ip_range": [c.get("IPRange") or "" for c in configs],
         "internal": bool(body.get("Internal")),
         "labels": dict(body.get("Labels") or {}),
         "options": dict(body.get("Options") or {}),
@@ -115,7 +118,8 @@ def connect_network(request: Request, name: str) -> None:
     endpoint = body.get("EndpointConfig") or {}
     ipam = endpoint.get("IPAMConfig") or {}
     connect(context.config(), name, container, aliases=list(endpoint.get("Aliases") or []),
-            ip=ipam.get("IPv4Address") or "", mac=endpoint.get("MacAddress") or "")
+            ip=ipam.get("IPv4Address") or "", mac=endpoint.get("MacAddress") or "",
+            ip6=ipam.get("IPv6Address") or "")
     request.send_empty(200)
 
 

@@ -80,8 +80,8 @@ def create_network(request: Request) -> None:
     lease = [s.get("lease_range") or {} for s in subnets]
     cfg = context.config()
     net = create(cfg, name=body.get("name") or None, subnet=[s.get("subnet", "") for s in subnets],
-                 gateway=[s.get("gateway", "") for s in subnets if s.get("gateway")],
-                 ip_range=[f"{r['start_ip']}-{r.get('end_ip', '')}" for r in lease if r.get("start_ip")],
+                 gateway=[s.get("gateway") or "" for s in subnets],
+                 ip_range=[f"{r['start_ip']}-{r.get('end_ip', '')}" if r.get("start_ip") else "" for r in lease],
                  internal=bool(body.get("internal")), labels=dict(body.get("labels") or {}),
                  options=dict(body.get("options") or {}), disable_dns=body.get("dns_enabled") is False,
                  driver=body.get("driver") or "bridge", ipv6=bool(body.get("ipv6_enabled")),

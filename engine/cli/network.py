@@ -198,13 +198,11 @@ def _connect(prog: str, argv: list[str], ctx: Context) -> int:
 
     args = parse(ctx, prog, argv, build, VERBS["connect"], ("hull network connect web secondary",),
                  usage=f"{prog} [options] NETWORK CONTAINER")
-    from engine.errors import InvalidArgument
     from engine.services import networks as svc
 
-    if args.ip6:
-        raise InvalidArgument("IPv6 networks are not supported by hull yet: invalid argument")
     aliases = [a for text in args.alias for a in text.split(",") if a]
-    svc.connect(ctx.config(), args.network, args.container, aliases=aliases, ip=args.ip, mac=args.mac_address)
+    svc.connect(ctx.config(), args.network, args.container, aliases=aliases, ip=args.ip, mac=args.mac_address,
+                ip6=args.ip6)
     return 0
 
 

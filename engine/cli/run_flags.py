@@ -99,6 +99,7 @@ def build(p: HullParser, run: bool = True) -> None:
     _value(p, "--init-path", help="Path to the container-init binary")
     p.add_bool("-i", "--interactive", help="Keep STDIN open even if not attached")
     _value(p, "--ip", help="Specify a static IPv4 address for the container")
+    _value(p, "--ip6", help="Specify a static IPv6 address for the container")
     _value(p, "--ipc", help="IPC namespace to use")
     _list(p, "-l", "--label", dest="label", help="Set metadata on container")
     _list(p, "--label-file", help="Read in a line delimited file of labels")
@@ -280,7 +281,7 @@ def to_options(ns: argparse.Namespace, image: str, command: list[str], *, detach
     if ns.health_cmd is not None and ns.no_healthcheck:
         raise InvalidArgument("cannot specify both --no-healthcheck and --health-cmd")
     network, network_arg, networks = parse.parse_network(ns.network, ns.network_alias, ns.ip or "",
-                                                         ns.mac_address or "")
+                                                         ns.mac_address or "", ns.ip6 or "")
     opts = ContainerOptions(
         image=image,
         name=ns.name or "",

@@ -40,6 +40,9 @@ DEFAULT_NETWORK = "hull"
 DEFAULT_BRIDGE = "hull0"
 DEFAULT_SUBNET = "10.88.0.0/16"
 ROOT_LOCK_DIR = Path("/run/lock/hull")
+# An address added without duplicate address detection is usable at once (netavark
+# turns DAD off too): a container's first instruction may already talk IPv6.
+IFA_F_NODAD = 0x02
 
 
 # -- network records: read the fields the datapath needs ------------------------------
@@ -57,6 +60,9 @@ class NetView:
     bridge: str
     subnets: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...]  # (subnet, gateway)
     internal: bool
+    mtu: int = 0                 # -o mtu= (0: the kernel's default) for the bridge and the veths
+    metric: int = 0              # -o metric=: of the default route (0: the kernel's default)
+    no_default_route: bool = False
 
     @classmethod
     def of(cls, network: Any) -> "NetView":
@@ -69,7 +75,10 @@ class NetView:
             net = ipaddress.ip_network(_get(s, "subnet"), strict=False)
             gw = _get(s, "gateway", "") or str(net.network_address + 1)
             subnets.append((net, gw))
-        return cls(name, bridge, tuple(subnets), bool(_get(network, "internal", False)))
+        options = _get(network, "options", None) or {}
+        return cls(name, bridge, tuple(subnets), bool(_get(network, "internal", False)),
+                   mtu=int(options.get("mtu") or 0), metric=int(options.get("metric") or 0),
+                   no_default_route=options.get("no_default_route") == "true")
 
     def subnet_of(self, ip: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]:
         addr = ipaddress.ip_address(ip)
@@ -148,7 +157,7 @@ def _ensure_bridge_locked(ipr: Any, view: NetView, netns: str | None) -> int:
     idx = _link_index(ipr, view.bridge)
     if idx is None:
         try:
-            ipr.link("add", ifname=view.bridge, kind="bridge")
+            ipr.link("add", ifname=view.bridge, kind="bridge", **({"mtu": view.mtu} if view.mtu else {}))
         except Exception as exc:
             if _code(exc) != errno.EEXIST:
                 raise HullError(f"create bridge {view.bridge}: {exc}") from None
@@ -169,7 +178,7 @@ def _ensure_bridge_locked(ipr: Any, view: NetView, netns: str | None) -> int:
         raise Conflict(f"bridge {view.bridge} is in use by another network ({addr}/{plen})")
     for gw, plen in sorted(ours - have):
         try:
-            ipr.addr("add", index=idx, address=gw, prefixlen=plen)
+            ipr.addr("add", index=idx, address=gw, prefixlen=plen, **({"flags": IFA_F_NODAD} if ":" in gw else {}))
         except Exception as exc:
             if _code(exc) != errno.EEXIST:
                 raise HullError(f"add address {gw}/{plen} to {view.bridge}: {exc}") from None
@@ -243,8 +252,9 @@ def _host_veth_name(ipr: Any) -> str:
             return name
 
 
-def _configure_container_side(ifname: str, ip: str, plen: int, gateway: str | None) -> str:
-    """Inside the container's netns: lo up, the interface addressed and up, the route."""
+def _configure_container_side(ifname: str, addresses: list[tuple[str, int, str | None]], metric: int = 0) -> str:
+    """Inside the container's netns: lo up, the interface addressed and up, the default
+    routes (`addresses`: (ip, prefix length, gateway for a default route or None))."""
     # A gratuitous ARP on link up: neighbours forget a previous owner of a reused address.
     try:
         with open(f"/proc/sys/net/ipv4/conf/{ifname}/arp_notify", "w") as f:
@@ -260,16 +270,20 @@ def _configure_container_side(ifname: str, ip: str, plen: int, gateway: str | No
         idx = _link_index(ipr, ifname)
         if idx is None:
             raise HullError(f"interface {ifname} missing in the container's namespace")
-        try:
-            ipr.addr("add", index=idx, address=ip, prefixlen=plen)
-        except Exception as exc:
-            if _code(exc) != errno.EEXIST:
-                raise
+        for ip, plen, _ in addresses:
+            try:
+                ipr.addr("add", index=idx, address=ip, prefixlen=plen, **({"flags": IFA_F_NODAD} if ":" in ip else {}))
+            except Exception as exc:
+                if _code(exc) != errno.EEXIST:
+                    raise
         ipr.link("set", index=idx, state="up")
-        if gateway:
+        for _, _, gateway in addresses:
+            if not gateway:
+                continue
             family = socket.AF_INET6 if ":" in gateway else socket.AF_INET
             try:
-                ipr.route("add", dst="default", gateway=gateway, family=family, oif=idx)
+                ipr.route("add", dst="default", gateway=gateway, family=family, oif=idx,
+                          **({"priority": metric} if metric else {}))
             except Exception as exc:
                 if _code(exc) != errno.EEXIST:
                     raise
@@ -309,6 +323,8 @@ def attach(container_netns: str, network: Any, attachment: Any, ifname: str, *,
     if not ip:
         raise HullError(f"network {view.name}: no address allocated for the container")
     net, gw = view.subnet_of(ip)
+    ip6 = _get(attachment, "ip6", "") or ""
+    net6, gw6 = view.subnet_of(ip6) if ip6 else (None, "")
     mac = _get(attachment, "mac", "")
     # A stale interface from an earlier failed start would make the create fail.
     in_netns(container_netns, lambda: _delete_in_container(ifname))
@@ -320,16 +336,21 @@ def attach(container_netns: str, network: Any, attachment: Any, ifname: str, *,
             peer: dict[str, Any] = {"ifname": ifname, "net_ns_fd": cfd}
             if mac:
                 peer["address"] = mac
+            mtu = {"mtu": view.mtu} if view.mtu else {}
             try:
-                ipr.link("add", ifname=host_if, kind="veth", peer=peer)
+                ipr.link("add", ifname=host_if, kind="veth", peer={**peer, **mtu}, **mtu)
             except Exception as exc:
                 raise HullError(f"create veth pair for network {view.name}: {exc}") from None
             try:
                 hidx = _link_index(ipr, host_if)
                 ipr.link("set", index=hidx, master=bridge_idx, state="up")
-                route_via = gw if default_route and not view.internal else None
+                routed = default_route and not view.internal and not view.no_default_route
+                route_via = gw if routed else None
+                addresses = [(ip, net.prefixlen, route_via)]
+                if net6 is not None:
+                    addresses.append((ip6, net6.prefixlen, gw6 if routed else None))
                 actual_mac = in_netns(container_netns,
-                                      lambda: _configure_container_side(ifname, ip, net.prefixlen, route_via))
+                                      lambda: _configure_container_side(ifname, addresses, view.metric))
             except BaseException as exc:
                 try:
                     _delete_link(ipr, host_if)
@@ -340,9 +361,12 @@ def attach(container_netns: str, network: Any, attachment: Any, ifname: str, *,
                 raise HullError(f"attach to network {view.name}: {exc}") from None
     finally:
         os.close(cfd)
-    return {"network": view.name, "bridge": view.bridge, "interface": ifname,
-            "host_interface": host_if, "ip": ip, "prefixlen": net.prefixlen,
-            "gateway": gw, "mac": actual_mac, "default_route": bool(route_via)}
+    entry = {"network": view.name, "bridge": view.bridge, "interface": ifname,
+             "host_interface": host_if, "ip": ip, "prefixlen": net.prefixlen,
+             "gateway": gw, "mac": actual_mac, "default_route": bool(route_via)}
+    if net6 is not None:
+        entry.update(ip6=ip6, prefixlen6=net6.prefixlen, gateway6=gw6)
+    return entry
 
 
 def detach(container_netns: str | None, ifname: str, *, network: Any = None,
@@ -381,8 +405,8 @@ def _dns_register(cfg: Any, c: Any, net: Any, att: Any) -> None:
 
     subnets = [str(_get(s, "subnet")) for s in _get(net, "subnets", None) or []]
     gateways = [str(_get(s, "gateway")) for s in _get(net, "subnets", None) or [] if _get(s, "gateway")]
-    dns.register(cfg, net.name, c.id, c.name, list(att.aliases or []), [att.ip.split("/", 1)[0]],
-                 gateways, subnets)
+    ips = [a.split("/", 1)[0] for a in (att.ip, getattr(att, "ip6", "")) if a]
+    dns.register(cfg, net.name, c.id, c.name, list(att.aliases or []), ips, gateways, subnets)
 
 
 def _dns_unregister(cfg: Any, network: str, cid: str) -> None:
@@ -419,8 +443,10 @@ def setup(cfg: Any, store: Any, c: Any, netns_path: str) -> dict[str, Any]:
     host_ns = _host_netns(cfg, c.id)
     done: list[dict[str, Any]] = []
     try:
-        for i, att in enumerate(store.networks.of_container(c.id)):
-            done.append(_plug(cfg, store, c, netns_path, att, host_ns, default_route=(i == 0)))
+        for att in store.networks.of_container(c.id):
+            # the first network that gives one has the default route (-o no_default_route skips one)
+            done.append(_plug(cfg, store, c, netns_path, att, host_ns,
+                              default_route=not any(e["default_route"] for e in done)))
     except BaseException:
         for entry in reversed(done):
             try:
@@ -460,7 +486,8 @@ def connect_running(cfg: Any, store: Any, c: Any, att: Any, doc: dict[str, Any] 
         raise HullError(f"container {c.id} is not running on a bridge network: cannot connect it")
     entries = list(doc.get("attachments") or [])
     host_ns = doc.get("host_netns") or None
-    entry = _plug(cfg, store, c, doc["netns"], att, host_ns, default_route=not entries)
+    entry = _plug(cfg, store, c, doc["netns"], att, host_ns,
+                  default_route=not any(e.get("default_route") for e in entries))
     return {**doc, "attachments": entries + [entry], "ips": [e["ip"] for e in entries + [entry]]}
 
 

@@ -47,6 +47,7 @@ table inet hull {
   chain input { type filter hook input priority filter; policy accept;
     iifname @internal ct state established,related accept
     iifname @internal meta l4proto { tcp, udp } th dport 53 accept
+    iifname @internal icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept
     iifname @internal drop
   }
   chain postrouting { type nat hook postrouting priority srcnat; policy accept;

@@ -287,10 +287,10 @@ def _bridge_view(cfg: Any, store: Any, c: Any, view: NetView, state: dict | None
         atts = [a for a in atts if a.network_name in plugged]
     for att in atts:
         net = networks.get(att.network_id)
-        ip = att.ip.split("/", 1)[0]
-        if ip:
-            view.addresses.append(ip)
-            v6 = v6 or ":" in ip
+        for ip in (att.ip.split("/", 1)[0], getattr(att, "ip6", "")):  # dual-stack: both
+            if ip:
+                view.addresses.append(ip)
+                v6 = v6 or ":" in ip
         if net.dns_enabled:
             view.dns_servers += [g for g in net.gateways if g not in view.dns_servers]
         if not view.host_ip and not getattr(cfg, "rootless", False):

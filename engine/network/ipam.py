@@ -19,6 +19,9 @@ IPv4Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 DEFAULT_SUBNET = "10.88.0.0/16"
 AUTO_POOL = ipaddress.ip_network("10.89.0.0/16")
 AUTO_PREFIX = 24
+# --ipv6 without a v6 subnet: a random ULA /64 (fd + 56 random bits), as libnetwork's
+# getRandomIPv6Subnet (RFC 4193: random, not sequential)
+ULA_POOL = ipaddress.ip_network("fd00::/8")
 
 
 def parse_subnet(text: str) -> IPv4Net:
@@ -87,6 +90,17 @@ def auto_subnet(used: Iterable[IPv4Net]) -> str:
     raise Conflict("could not find free subnet from subnet pools")
 
 
+def auto_subnet6(used: Iterable[IPv4Net]) -> str:
+    """A random fdXX:XXXX:XXXX:XXXX::/64 that overlaps none of `used`."""
+    used = [u for u in used if u.version == 6]
+    for _ in range(10000):
+        prefix = b"\xfd" + os.urandom(7) + bytes(8)
+        candidate = ipaddress.IPv6Network((prefix, 64))
+        if not any(candidate.overlaps(u) for u in used):
+            return str(candidate)
+    raise Conflict("failed to get random ipv6 subnet")
+
+
 def host_subnets() -> list[IPv4Net]:
     """Subnets the host already routes (IPv4 routes other than the default route, and the
     addresses of its interfaces): a new network must not shadow them (Podman checks the same).
@@ -127,6 +141,28 @@ def host_subnets() -> list[IPv4Net]:
                 out.append(ipaddress.IPv4Network(f"{addr}/32"))
         elif stripped.startswith("|--"):
             prev = stripped[3:].strip()
+    return out + _host_subnets6()
+
+
+def _host_subnets6() -> list[IPv4Net]:
+    """IPv6 routes of this namespace other than the default, link-local, multicast and
+    local ones (/proc/net/ipv6_route: dest, prefix length, ..., flags, device)."""
+    out: list[IPv4Net] = []
+    try:
+        with open("/proc/net/ipv6_route") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 10 or fields[9] == "lo":
+            continue
+        try:
+            net = ipaddress.IPv6Network((bytes.fromhex(fields[0]), int(fields[1], 16)), strict=False)
+        except ValueError:
+            continue
+        if net.prefixlen and not (net.is_link_local or net.is_multicast):
+            out.append(net)
     return out
 
 
@@ -136,6 +172,8 @@ def candidates(entry: dict) -> tuple[int, int]:
     first, last = int(net.network_address), int(net.broadcast_address)
     if net.version == 4 and net.prefixlen < 31:
         first, last = first + 1, last - 1  # not the network or broadcast address
+    elif net.version == 6 and net.prefixlen < 127:
+        first += 1  # not the subnet-router anycast address
     rng = entry.get("lease_range") or {}
     if rng.get("start_ip"):
         first = max(first, int(ipaddress.ip_address(rng["start_ip"])))
@@ -144,13 +182,12 @@ def candidates(entry: dict) -> tuple[int, int]:
     return first, last
 
 
-def pick_address(subnets: list[dict], taken: set[str], network_name: str) -> tuple[str, dict]:
-    """The lowest address of the network's first subnet with room that no attachment
-    holds and that is not its gateway: (address, the subnet entry)."""
+def pick_address(subnets: list[dict], taken: set[str], network_name: str, version: int = 4) -> tuple[str, dict]:
+    """The lowest address of the network's first subnet of that IP version with room that
+    no attachment holds and that is not its gateway: (address, the subnet entry)."""
     taken_ints = {int(ipaddress.ip_address(t)) for t in taken if t}
+    subnets = [e for e in subnets if ipaddress.ip_network(e["subnet"]).version == version]
     for entry in subnets:
-        if ipaddress.ip_network(entry["subnet"]).version != 4:
-            continue
         first, last = candidates(entry)
         gateway = int(ipaddress.ip_address(entry["gateway"])) if entry.get("gateway") else -1
         n = first
@@ -174,8 +211,8 @@ def check_static(ip_text: str, subnets: list[dict], holders: dict[str, str], net
         if str(ip) in holders:
             raise Conflict(f"IPAM error: requested ip address {ip} is already allocated to container ID "
                            f"{holders[str(ip)]}")
-        if entry.get("gateway") == str(ip) or (net.version == 4 and net.prefixlen < 31
-                                               and ip in (net.network_address, net.broadcast_address)):
+        first, last = candidates({"subnet": entry["subnet"]})  # a static address may be outside the range
+        if entry.get("gateway") == str(ip) or not first <= int(ip) <= last:
             raise Conflict(f"IPAM error: requested ip address {ip} is reserved on network {network_name}")
         return str(ip), entry
     raise InvalidArgument(f"IPAM error: requested static ip {ip} not in any subnet on network {network_name}")

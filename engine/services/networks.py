@@ -11,7 +11,9 @@ when that module has them).
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing costs milliseconds on every create/run/pod create
+if TYPE_CHECKING:
+    from typing import Any
 
 from engine.config import EngineConfig
 from engine.errors import Conflict, HullError, InUse, InvalidArgument, NetworkNotFound
@@ -53,9 +55,12 @@ def create(cfg: EngineConfig, name: str | None = None, subnet: str | list[str] |
            disable_dns: bool = False, driver: str = "bridge", ipv6: bool = False, ignore: bool = False,
            interface_name: str = "") -> Any:
     """`network create`: the new (or, with `ignore`, the existing) store Network.  Several
-    subnets pair up with gateways and ranges in order, as Podman's repeated flags do."""
-    subnets, gateways, ranges = _as_list(subnet), _as_list(gateway), _as_list(ip_range)
-    if (gateways or ranges) and not subnets:
+    subnets pair up with gateways and ranges in order, as Podman's repeated flags do (an
+    empty gateway or range in a list keeps its place: the API's per-subnet configs)."""
+    subnets = _as_list(subnet)
+    gateways = [gateway] if isinstance(gateway, str) else list(gateway or [])
+    ranges = [ip_range] if isinstance(ip_range, str) else list(ip_range or [])
+    if (any(gateways) or any(ranges)) and not subnets:
         raise InvalidArgument("cannot set gateway or range without subnet")
     if len(gateways) > len(subnets) or len(ranges) > len(subnets):
         raise InvalidArgument("cannot set more gateways or ranges than subnets")
@@ -66,17 +71,8 @@ def create(cfg: EngineConfig, name: str | None = None, subnet: str | list[str] |
                  "ip_range": ranges[i] if i < len(ranges) else ""} for i, s in enumerate(subnets)]
     for req in requests:
         if ":" in req["subnet"]:
-            ipv6 = True
-    if ipv6:
-        # The datapath (bridge.py, the rootless netns) is IPv4 only: refuse rather than
-        # record a network no container could use.
-        raise InvalidArgument("IPv6 networks are not supported by hull yet: invalid argument")
-    options = dict(options or {})
-    for key in options:
-        # The datapath honours none of Podman's bridge options yet (mtu, vlan, metric, ...):
-        # refused rather than recorded and ignored.  Docker's bridge-name option is --interface-name.
-        if key != "com.docker.network.bridge.name":
-            raise InvalidArgument(f"unsupported bridge network option {key}")
+            ipv6 = True  # a v6 subnet makes the network dual-stack (Podman)
+    options = bridge_options(options or {}, ipv6)
     bridge = interface_name or options.pop("com.docker.network.bridge.name", "")
     if bridge:
         import re
@@ -91,6 +87,47 @@ def create(cfg: EngineConfig, name: str | None = None, subnet: str | list[str] |
     if not existed:
         _event(cfg, "create", net)
     return net
+
+
+_BOOL = {"true": "true", "1": "true", "false": "false", "0": "false"}
+
+
+def bridge_options(options: dict[str, str], ipv6: bool) -> dict[str, str]:
+    """`-o` options of a bridge network, checked and normalised as netavark takes them:
+    mtu (also Docker's com.docker.network.driver.mtu, which compose sends), metric,
+    no_default_route, isolate; Docker's com.docker.network.bridge.name is kept for the
+    caller (the bridge's name).  Anything else is refused rather than recorded and ignored."""
+    out: dict[str, str] = {}
+    for key, value in options.items():
+        value = str(value).strip()
+        if key in ("mtu", "com.docker.network.driver.mtu"):
+            if not value.isdigit() or (int(value) and not 68 <= int(value) <= 65535):
+                raise InvalidArgument(f'invalid mtu value "{value}": an integer from 68 to 65535 (0: default)')
+            if ipv6 and 0 < int(value) < 1280:
+                raise InvalidArgument(f"mtu {value} is too small for IPv6 (at least 1280)")
+            out["mtu"] = str(int(value))
+        elif key == "metric":
+            if not value.isdigit():
+                raise InvalidArgument(f'invalid metric value "{value}": must be an unsigned integer')
+            out[key] = str(int(value))
+        elif key == "no_default_route":
+            if value.lower() not in _BOOL:
+                raise InvalidArgument(f'invalid no_default_route value "{value}": must be true or false')
+            out[key] = _BOOL[value.lower()]
+        elif key == "isolate":
+            # Hull's networks never route to each other (firewall.py), which is what netavark's
+            # isolate=true|strict adds; the value is recorded as given.
+            if value.lower() not in ("true", "false", "strict", "1", "0"):
+                raise InvalidArgument(f'invalid isolate value "{value}": must be true, false or strict')
+            out[key] = _BOOL.get(value.lower(), value.lower())
+        elif key == "vlan":
+            raise InvalidArgument("unsupported bridge network option vlan: VLAN-tagged bridges are not supported "
+                                  "by hull")
+        elif key == "com.docker.network.bridge.name":
+            out[key] = value
+        else:
+            raise InvalidArgument(f"unsupported bridge network option {key}")
+    return out
 
 
 # ---------------------------------------------------------------- inspect / list
@@ -129,9 +166,11 @@ def _containers_of(store: Any, net: Any) -> dict:
             name = store.containers.get(a.container_id).name
         except HullError:
             continue
+        subnets = [{"ipnet": f"{a.ip}/{a.prefix_len}", "gateway": a.gateway}]
+        if a.ip6:
+            subnets.append({"ipnet": f"{a.ip6}/{a.prefix_len6}", "gateway": a.gateway6})
         out[a.container_id] = {"name": name, "interfaces": {a.interface_name: {
-            "subnets": [{"ipnet": f"{a.ip}/{a.prefix_len}", "gateway": a.gateway}],
-            "mac_address": a.mac}}}
+            "subnets": subnets, "mac_address": a.mac}}}
     return out
 
 
@@ -248,7 +287,7 @@ def allocate_for_container(store: Any, container_id: str, networks: dict[str, An
         out.append(store.networks.attach(
             net.id, container_id, ip=getattr(att, "ip", "") or "", mac=getattr(att, "mac", "") or "",
             aliases=list(getattr(att, "aliases", None) or []),
-            interface_name=getattr(att, "interface_name", "") or ""))
+            interface_name=getattr(att, "interface_name", "") or "", ip6=getattr(att, "ip6", "") or ""))
     return out
 
 
@@ -275,7 +314,7 @@ def _network_mode(container: Any) -> str:
 
 
 def connect(cfg: EngineConfig, network: str, container: str, aliases: list[str] | None = None,
-            ip: str = "", mac: str = "", interface_name: str = "") -> Any:
+            ip: str = "", mac: str = "", interface_name: str = "", ip6: str = "") -> Any:
     """`network connect`: record the attachment; plug it in if the container runs."""
     enter_userns(cfg)
     store = open_store(cfg)
@@ -287,16 +326,16 @@ def connect(cfg: EngineConfig, network: str, container: str, aliases: list[str] 
     if any(a.network_id == net.id for a in store.networks.of_container(c.id)):
         raise Conflict(f'container {c.id} is already connected to network "{net.name}": '
                        "network is already connected")
-    if ip:
-        import ipaddress
+    import ipaddress
 
+    for text, version in ((ip, 4), (ip6, 6)):
         try:
-            if ipaddress.ip_address(ip).version != 4:
+            if text and ipaddress.ip_address(text).version != version:
                 raise ValueError
         except ValueError:
-            raise InvalidArgument(f"{ip} is not an IPv4 address") from None
+            raise InvalidArgument(f"{text} is not an IPv{version} address") from None
     att = store.networks.attach(net.id, c.id, ip=ip, mac=mac, aliases=list(aliases or []),
-                                interface_name=interface_name)
+                                interface_name=interface_name, ip6=ip6)
     _record_in_options(store, c, net.name, att, add=True)
     if c.state.active:
         plug = _lifecycle("connect_running")
@@ -412,8 +451,9 @@ def inspect_settings(store: Any, c: Any) -> dict:
     for a in attachments:
         basic = {
             "EndpointID": "", "Gateway": a.gateway if live else "", "IPAddress": a.ip if live else "",
-            "IPPrefixLen": a.prefix_len if live else 0, "IPv6Gateway": "", "GlobalIPv6Address": "",
-            "GlobalIPv6PrefixLen": 0, "MacAddress": a.mac if live else "",
+            "IPPrefixLen": a.prefix_len if live else 0, "IPv6Gateway": a.gateway6 if live else "",
+            "GlobalIPv6Address": a.ip6 if live else "", "GlobalIPv6PrefixLen": a.prefix_len6 if live else 0,
+            "MacAddress": a.mac if live else "",
         }
         networks[a.network_name] = {**basic, "NetworkID": a.network_id, "DriverOpts": None, "IPAMConfig": None,
                                     "Links": None, "Aliases": [c.id[:12]] + list(a.aliases)}

@@ -854,8 +854,8 @@ def _attachment_opts(text: str, name: str) -> "NetworkAttachment":
 
 
 def parse_network(values: Iterable[str], aliases: Iterable[str] = (), ip: str = "",
-                  mac: str = "") -> tuple[str, str, dict]:
-    """--network (repeatable) with --network-alias/--ip/--mac-address -> (mode, arg,
+                  mac: str = "", ip6: str = "") -> tuple[str, str, dict]:
+    """--network (repeatable) with --network-alias/--ip/--ip6/--mac-address -> (mode, arg,
     {network name: NetworkAttachment}), as Podman's ParseNetworkFlag:
 
     none | host | private | bridge[:opts] (the default network) | NAME[:alias=a,ip=..,
@@ -893,18 +893,20 @@ def parse_network(values: Iterable[str], aliases: Iterable[str] = (), ip: str = 
         if head in networks:
             raise InvalidArgument(f"network {head} is given twice: invalid argument")
         networks[head] = _attachment_opts(rest, head) if colon else NetworkAttachment()
-    if aliases or ip or mac:
+    if aliases or ip or mac or ip6:
         if mode not in ("", "bridge"):
             raise InvalidArgument("invalid config provided: networks and static ip/mac address can only be "
                                   "used with Bridge mode networking")
         if not networks:
             networks[DEFAULT_NETWORK] = NetworkAttachment()
-        if len(networks) > 1 and (ip or mac):
+        if len(networks) > 1 and (ip or mac or ip6):
             raise InvalidArgument("--ip, --ip6 and --mac-address can only be set for a single network")
         for att in networks.values():
             att.aliases = att.aliases + [a for a in aliases if a not in att.aliases]
             if ip:
                 att.ip = _static_ip(ip, "ip")
+            if ip6:
+                att.ip6 = _static_ip(ip6, "ip6")
             if mac:
                 att.mac = _mac(mac)
     return mode, arg, networks

@@ -72,6 +72,10 @@ class Attachment:
     prefix_len: int = 0          # of the subnet the address is in
     gateway: str = ""
     subnet: str = ""
+    ip6: str = ""                # dual-stack networks: the IPv6 address, its subnet's fields
+    prefix_len6: int = 0
+    gateway6: str = ""
+    subnet6: str = ""
 
 
 def not_found(text: str) -> NetworkNotFound:
@@ -97,13 +101,18 @@ def _subnet_of(subnets: list[dict[str, Any]], ip: str) -> dict[str, Any]:
 
 
 def _attachment(row: sqlite3.Row, subnets: list[dict[str, Any]] | None = None) -> Attachment:
-    entry = _subnet_of(subnets if subnets is not None else json.loads(row["subnets"]), row["ip"])
+    subnets = subnets if subnets is not None else json.loads(row["subnets"])
+    entry = _subnet_of(subnets, row["ip"])
+    ip6 = row["ip6"]
+    entry6 = _subnet_of(subnets, ip6) if ip6 else {}
     return Attachment(
         network_id=row["network_id"], container_id=row["container_id"], ip=row["ip"], mac=row["mac"],
         aliases=json.loads(row["aliases"]), interface_name=row["interface_name"],
         network_name=row["name"],
         prefix_len=ipaddress.ip_network(entry["subnet"]).prefixlen if entry else 0,
         gateway=entry.get("gateway", ""), subnet=entry.get("subnet", ""),
+        ip6=ip6, prefix_len6=ipaddress.ip_network(entry6["subnet"]).prefixlen if entry6 else 0,
+        gateway6=entry6.get("gateway", ""), subnet6=entry6.get("subnet", ""),
     )
 
 
@@ -138,9 +147,11 @@ class NetworkStore:
                internal: bool = False, dns_enabled: bool = True, ipv6_enabled: bool = False,
                labels: dict[str, str] | None = None, options: dict[str, str] | None = None,
                interface_name: str = "", ignore_existing: bool = False) -> Network:
-        """Record a new network.  `subnets` are requests {subnet, gateway?, ip_range?}; none
-        means the first free 10.89.N.0/24.  Everything is checked and chosen inside one write
-        transaction, so two concurrent creates never get the same subnet or bridge."""
+        """Record a new network.  `subnets` are requests {subnet, gateway?, ip_range?}.  As
+        Podman's: a network always has an IPv4 subnet (the first free 10.89.N.0/24 unless one
+        is given); an IPv6 subnet makes it dual-stack, and `ipv6_enabled` without one adds a
+        random ULA /64.  Everything is checked and chosen inside one write transaction, so two
+        concurrent creates never get the same subnet or bridge."""
         from engine.network import ipam
 
         self.ensure_default()
@@ -166,12 +177,12 @@ class NetworkStore:
                                          used + host)
                 used.append(ipaddress.ip_network(entry["subnet"]))
                 entries.append(entry)
-            if not any(ipaddress.ip_network(e["subnet"]).version == 4 for e in entries):
-                if subnets and ipv6_enabled:
-                    pass  # an IPv6-only network asked for explicitly
-                else:
-                    auto = ipam.auto_subnet(used + host)
-                    entries.insert(0, ipam.make_subnet(auto))
+            versions = {ipaddress.ip_network(e["subnet"]).version for e in entries}
+            ipv6_enabled = ipv6_enabled or 6 in versions
+            if 4 not in versions:
+                entries.append(ipam.make_subnet(ipam.auto_subnet(used + host)))
+            if ipv6_enabled and 6 not in versions:
+                entries.append(ipam.make_subnet(ipam.auto_subnet6(used + host)))
             bridge = interface_name or self._free_bridge(conn)
             if conn.execute("SELECT 1 FROM networks WHERE network_interface = ?", (bridge,)).fetchone():
                 raise Conflict(f"bridge name {bridge} already in use")
@@ -261,16 +272,17 @@ class NetworkStore:
 
     # --- attachments ---
     def attach(self, network_id: str, container_id: str, *, ip: str = "", mac: str = "",
-               aliases: list[str] | None = None, interface_name: str = "") -> Attachment:
+               aliases: list[str] | None = None, interface_name: str = "", ip6: str = "") -> Attachment:
         """Give `container_id` an address on the network (IPAM: the lowest free one, or the
-        static `ip`, checked) and record it, all in one write transaction."""
+        static `ip`, checked), and one of its IPv6 subnet too if it has one (or the static
+        `ip6`), and record them, all in one write transaction."""
         bridge = self._leased_bridge(network_id)
         if not bridge:
-            return self._attach(network_id, container_id, ip, mac, aliases, interface_name, "")
+            return self._attach(network_id, container_id, ip, mac, aliases, interface_name, "", ip6)
         from engine.network import leases
 
         with leases.host_lock(bridge):  # held until our row is committed
-            return self._attach(network_id, container_id, ip, mac, aliases, interface_name, bridge)
+            return self._attach(network_id, container_id, ip, mac, aliases, interface_name, bridge, ip6)
 
     def _leased_bridge(self, network_id: str) -> str:
         """The host bridge whose addresses are leased host-wide (root only: every store
@@ -281,11 +293,12 @@ class NetworkStore:
         return rows[0][1] if rows and rows[0][0] == "bridge" else ""
 
     def _attach(self, network_id: str, container_id: str, ip: str, mac: str, aliases: list[str] | None,
-                interface_name: str, bridge: str) -> Attachment:
+                interface_name: str, bridge: str, ip6: str = "") -> Attachment:
         leased = ""
         try:
             with self.db.transaction() as conn:
-                leased = self._attach_in(conn, network_id, container_id, ip, mac, aliases, interface_name, bridge)
+                leased = self._attach_in(conn, network_id, container_id, ip, mac, aliases, interface_name, bridge,
+                                         ip6)
         except BaseException:
             if leased:  # the row never made it: neither does the lease
                 from engine.network import leases
@@ -295,7 +308,7 @@ class NetworkStore:
         return self.attachment(network_id, container_id)
 
     def _attach_in(self, conn: sqlite3.Connection, network_id: str, container_id: str, ip: str, mac: str,
-                   aliases: list[str] | None, interface_name: str, bridge: str) -> str:
+                   aliases: list[str] | None, interface_name: str, bridge: str, ip6: str = "") -> str:
         from engine.network import ipam
 
         row = conn.execute("SELECT * FROM networks WHERE id = ?", (network_id,)).fetchone()
@@ -319,6 +332,15 @@ class NetworkStore:
             address, _ = ipam.check_static(ip, net.subnets, holders, net.name)
         else:
             address, _ = ipam.pick_address(net.subnets, set(holders), net.name)
+        address6 = ""
+        if ip6 or any(":" in s["subnet"] for s in net.subnets):
+            holders6 = {r[0]: r[1] for r in conn.execute(
+                "SELECT ip6, container_id FROM network_attachments WHERE network_id = ? AND ip6 != ''",
+                (network_id,))}
+            if ip6:
+                address6, _ = ipam.check_static(ip6, net.subnets, holders6, net.name)
+            else:
+                address6, _ = ipam.pick_address(net.subnets, set(holders6), net.name, version=6)
         mine = conn.execute("SELECT interface_name, seq FROM network_attachments WHERE container_id = ?",
                             (container_id,)).fetchall()
         names = {r[0] for r in mine}
@@ -332,10 +354,10 @@ class NetworkStore:
             interface_name = f"eth{n}"
         seq = max((r[1] for r in mine), default=-1) + 1
         conn.execute(
-            "INSERT INTO network_attachments (network_id, container_id, ip, mac, aliases, interface_name, seq) "
-            "VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO network_attachments (network_id, container_id, ip, mac, aliases, interface_name, seq, ip6) "
+            "VALUES (?,?,?,?,?,?,?,?)",
             (network_id, container_id, address, ipam.parse_mac(mac) if mac else ipam.random_mac(),
-             json.dumps(list(aliases or [])), interface_name, seq))
+             json.dumps(list(aliases or [])), interface_name, seq, address6))
         if bridge:
             from engine.network import leases
 

@@ -72,3 +72,23 @@ def test_network_routes_validate(api_any):
     pruned = svc.request("POST", "/v1.44/networks/prune").json()
     validate_response(pruned, "/networks/prune", "post")
     assert "n1" in pruned["NetworksDeleted"]
+
+
+def test_network_create_ipv6_and_options_flow_through(api_any):
+    """What docker-compose sends for `enable_ipv6` + an IPAM config per family +
+    driver_opts: a dual-stack network with the MTU, shown back under Docker's key."""
+    svc = api_any
+    body = {"Name": "dual", "EnableIPv6": True, "Options": {"com.docker.network.driver.mtu": "1400"},
+            "IPAM": {"Driver": "default", "Config": [{"Subnet": "10.123.9.0/24"},
+                                                     {"Subnet": "fd42:1:2:3::/64", "Gateway": "fd42:1:2:3::fe"}]}}
+    made = svc.request("POST", "/v1.44/networks/create", body)
+    assert made.status == 201, made.json()
+    one = svc.request("GET", "/v1.44/networks/dual").json()
+    validate(one, "Network")
+    assert one["EnableIPv6"] is True
+    assert one["IPAM"]["Config"] == [{"Subnet": "10.123.9.0/24", "Gateway": "10.123.9.1"},
+                                     {"Subnet": "fd42:1:2:3::/64", "Gateway": "fd42:1:2:3::fe"}]
+    assert one["Options"]["com.docker.network.driver.mtu"] == "1400"
+    bad = svc.request("POST", "/v1.44/networks/create", {"Name": "bad", "Options": {"vlan": "4"}})
+    assert bad.status in (400, 500) and "vlan" in bad.json()["message"]
+    assert svc.request("DELETE", "/v1.44/networks/dual").status == 204

@@ -96,9 +96,12 @@ def test_create_options(hull_any):
     (["--subnet", "10.124.0.0/24", "--ip-range", "10.130.0.0/25"], "not in subnet 10.124.0.0/24"),
     (["--subnet", "10.124.0.300/24"], "invalid CIDR address: 10.124.0.300/24"),
     (["-d", "macvlan"], "unsupported driver macvlan: invalid argument"),
-    (["--ipv6"], "IPv6 networks are not supported"),
     (["-o", "color=blue"], "unsupported bridge network option color"),
-    (["-o", "mtu=1400"], "unsupported bridge network option mtu"),
+    (["-o", "vlan=3"], "unsupported bridge network option vlan: VLAN-tagged bridges are not supported"),
+    (["-o", "mtu=abc"], 'invalid mtu value "abc"'),
+    (["--ipv6", "-o", "mtu=1000"], "mtu 1000 is too small for IPv6"),
+    (["-o", "isolate=maybe"], 'invalid isolate value "maybe"'),
+    (["--subnet", "fd00:1::/64", "--gateway", "fd00:2::1"], "gateway fd00:2::1 not in subnet fd00:1::/64"),
     (["--interface-name", "a-bridge-name-too-long"], "bridge name a-bridge-name-too-long invalid"),
 ])
 def test_create_bad_input(hull_any, args, message):

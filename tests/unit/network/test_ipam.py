@@ -49,8 +49,13 @@ def test_auto_subnet_skips_used_and_host_routes():
 
 def test_host_subnets_reads_this_namespace():
     nets = ipam.host_subnets()
-    assert all(isinstance(n, ipaddress.IPv4Network) for n in nets)
-    assert ipaddress.ip_network("0.0.0.0/0") not in nets
+    assert ipaddress.ip_network("0.0.0.0/0") not in nets and ipaddress.ip_network("::/0") not in nets
+    # IPv6 routes too, but not link-local or multicast ones
+    assert not any(n.version == 6 and (n.is_link_local or n.is_multicast) for n in nets)
+    with open("/proc/net/ipv6_route") as f:
+        routed6 = {ipaddress.IPv6Network((bytes.fromhex(ln.split()[0]), int(ln.split()[1], 16)))
+                   for ln in f if ln.split()[9] != "lo" and int(ln.split()[1], 16)}
+    assert {n for n in routed6 if not n.is_link_local and not n.is_multicast} <= set(nets)
 
 
 def test_pick_lowest_free_not_gateway():
@@ -96,3 +101,40 @@ def test_mac_addresses():
         ipam.parse_mac("92:d0:c6:0a:29")
     with pytest.raises(InvalidArgument, match="multicast"):
         ipam.parse_mac("01:00:5e:00:00:01")
+
+
+def test_ipv6_addresses_skip_the_subnet_router_and_gateway():
+    subnets = [_subnet("10.99.0.0/24"), _subnet("fd10::/64")]
+    assert ipam.pick_address(subnets, set(), "n", version=6) == ("fd10::2", subnets[1])
+    assert ipam.pick_address(subnets, {"fd10::2", "fd10::3"}, "n", version=6)[0] == "fd10::4"
+    assert ipam.pick_address(subnets, {"10.99.0.2"}, "n")[0] == "10.99.0.3"  # IPv4 unchanged
+    ranged = [_subnet("fd10::/64", ip_range="fd10::100/120")]
+    assert ipam.pick_address(ranged, set(), "n", version=6)[0] == "fd10::101"
+    with pytest.raises(Conflict, match="failed to find free IP"):
+        ipam.pick_address([_subnet("10.99.0.0/24")], set(), "n", version=6)
+
+
+def test_ipv6_static_checks():
+    subnets = [_subnet("10.99.0.0/24"), _subnet("fd10::/64")]
+    assert ipam.check_static("fd10::99", subnets, {}, "n") == ("fd10::99", subnets[1])
+    for reserved in ("fd10::", "fd10::1"):
+        with pytest.raises(Conflict, match=f"requested ip address {reserved} is reserved on network n"):
+            ipam.check_static(reserved, subnets, {}, "n")
+    with pytest.raises(Conflict, match="already allocated to container ID abc"):
+        ipam.check_static("fd10::99", subnets, {"fd10::99": "abc"}, "n")
+    with pytest.raises(InvalidArgument, match="not in any subnet on network n"):
+        ipam.check_static("fd11::5", subnets, {}, "n")
+
+
+def test_auto_ipv6_subnet_is_a_random_ula_64_avoiding_used_ones():
+    seen = {ipam.auto_subnet6([]) for _ in range(20)}
+    assert len(seen) == 20  # random, not sequential (RFC 4193)
+    for text in seen:
+        net = ipaddress.ip_network(text)
+        assert net.prefixlen == 64 and net.subnet_of(ipaddress.ip_network("fd00::/8"))
+    # only the half of fd00::/8 that is not used can be handed out
+    used = [ipaddress.ip_network("fd00::/9")]
+    for _ in range(20):
+        assert not ipaddress.ip_network(ipam.auto_subnet6(used)).overlaps(used[0])
+    with pytest.raises(Conflict):
+        ipam.auto_subnet6([ipaddress.ip_network("fd00::/8")])

@@ -122,3 +122,28 @@ def test_parallel_network_creates_get_distinct_subnets_and_bridges(cfg, store):
     assert len(nets) == 5
     assert len({n.subnets[0]["subnet"] for n in nets}) == 5
     assert len({n.network_interface for n in nets}) == 5
+
+
+def test_dual_stack_network_and_addresses(store):
+    """--ipv6: an IPv4 subnet plus a ULA /64 (Podman's order); an IPv6 subnet alone gets an
+    IPv4 one added; each attachment gets one address of each family, static ones checked."""
+    net = store.networks.create("d", ipv6_enabled=True)
+    assert net.ipv6_enabled and [s["subnet"].count(":") > 0 for s in net.subnets] == [False, True]
+    only6 = store.networks.create("s", subnets=[{"subnet": "fd31::/64"}])
+    assert only6.ipv6_enabled and only6.subnets[0]["subnet"] == "fd31::/64" and ":" not in only6.subnets[1]["subnet"]
+    with pytest.raises(Conflict, match="subnet fd31::/96 is already used"):
+        store.networks.create("t", subnets=[{"subnet": "fd31::/96"}])
+    c1, c2, c3 = _container(store, "c1"), _container(store, "c2"), _container(store, "c3")
+    a1 = store.networks.attach(only6.id, c1)
+    assert (a1.ip6, a1.prefix_len6, a1.gateway6, a1.subnet6) == ("fd31::2", 64, "fd31::1", "fd31::/64")
+    assert a1.ip.count(".") == 3 and a1.prefix_len == 24
+    a2 = store.networks.attach(only6.id, c2, ip6="fd31::9")
+    assert a2.ip6 == "fd31::9"
+    with pytest.raises(Conflict, match="fd31::9 is already allocated to container ID"):
+        store.networks.attach(only6.id, c3, ip6="fd31::9")
+    assert store.networks.attach(only6.id, c3).ip6 == "fd31::3"
+    # the default (IPv4-only) network gives no IPv6 address
+    assert store.networks.attach(store.networks.ensure_default().id, c1).ip6 == ""
+    store.containers.delete(c1)  # its v6 address is free again
+    c4 = _container(store, "c4")
+    assert store.networks.attach(only6.id, c4).ip6 == "fd31::2"
