@@ -989,6 +989,25 @@ class FormatSpec:
         return text if text.endswith("\n") else text + "\n"
 
 
+def _spaces_to_tabs(text: str) -> str:
+    """A `table` template's spaces become column breaks, as Podman's report package
+    replaces them by tabs; spaces inside {{ }} actions are kept (string literals)."""
+    out: list[str] = []
+    pos = 0
+    while pos < len(text):
+        start = text.find("{{", pos)
+        if start < 0:
+            start = len(text)
+        out.append(text[pos:start].replace(" ", "\t"))
+        if start == len(text):
+            break
+        end = text.find("}}", start)
+        end = len(text) if end < 0 else end + 2
+        out.append(text[start:end])
+        pos = end
+    return "".join(out)
+
+
 def parse_format(text: str, header_overrides: dict[str, str] | None = None) -> FormatSpec:
     """Classify a `--format` value and compile its template.
 
@@ -1006,7 +1025,7 @@ def parse_format(text: str, header_overrides: dict[str, str] | None = None) -> F
             rest = rest[2:]
         if not rest.strip():
             return FormatSpec("table", None, [], [])
-        tpl = compile_template(unescape(rest))
+        tpl = compile_template(unescape(_spaces_to_tabs(rest)))
         fields = tpl.fields()
         overrides = header_overrides or {}
         headers = [overrides.get(f, header_for(f)) if f else "" for f in fields]

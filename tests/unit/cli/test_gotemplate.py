@@ -187,6 +187,22 @@ def test_table_headers_and_escapes():
     assert header_for("ReadOnly") == "READ ONLY" and header_for("ID") == "ID"
 
 
+def test_table_spaces_are_column_breaks():
+    """`table {{.ID}} {{.Names}}` (spaces, no \\t) is a two-column table in Podman: its report
+    package turns a table template's spaces into tabs; a string literal keeps its spaces."""
+    from engine.cli.output import Printer
+    import io
+
+    spec = parse_format('table {{.ID}} {{printf "%s x" .Tag}}')
+    assert spec.header_row() == "ID\tTAG\n"
+    assert spec.render_row(IMG) == IMG["ID"] + "\tlatest x\n"
+    buf = io.StringIO()
+    Printer(buf).formatted(parse_format("table {{.Tag}} {{.Repository}}"), [IMG, dict(IMG, Tag="1")])
+    assert buf.getvalue().splitlines() == ["TAG         REPOSITORY", "latest      localhost:5000/busybox",
+                                           "1           localhost:5000/busybox"]
+    assert parse_format("{{.Tag}} {{.Repository}}").render_row(IMG) == "latest localhost:5000/busybox\n"
+
+
 def test_compile_once_render_many_is_fast():
     spec = parse_format(r"table {{.Repository}}\t{{.Tag}}\t{{truncate .ID 12}}\t{{.Size}}\t{{json .Labels}}")
     rows = [dict(IMG, Tag=str(i)) for i in range(50)]
