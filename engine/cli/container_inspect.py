@@ -26,4 +26,4 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     cfg = ctx.config()
     names = targets(cfg, args.names, latest=args.latest)
     return print_documents(names, args.format, lambda n: svc.inspect(cfg, [n], size=args.size)[0],
-                           lambda n, e: str(e))
+                           lambda n, e: f'no such container "{n}"')

@@ -19,10 +19,11 @@ def build(p: HullParser) -> None:
 
 
 def print_documents(names: list[str], fmt: str, lookup: Callable[[str], dict[str, Any]],
-                    missing: Callable[[str, Exception], str], row: Callable[[dict[str, Any]], Any] | None = None,
-                    empty_json: bool = False) -> int:
-    """Inspect each name; print what was found, then one error line per miss.  `row` turns a
-    document into what a template sees; `empty_json` prints [] even when every name missed."""
+                    missing: Callable[[str, Exception], str],
+                    row: Callable[[dict[str, Any]], Any] | None = None) -> int:
+    """Inspect each name; print what was found (JSON: a list, `[]` when every name missed,
+    as Podman), then one error line per miss.  `row` turns a document into what a
+    template sees."""
     from engine.errors import HullError, NotFound
 
     docs: list[dict[str, Any]] = []
@@ -40,8 +41,7 @@ def print_documents(names: list[str], fmt: str, lookup: Callable[[str], dict[str
     out = Printer()
     spec = format_spec(fmt)
     if spec is None or spec.kind == "json":
-        if docs or not errors or empty_json:
-            out.json(docs)
+        out.json(docs)
     else:
         out.formatted(spec, [row(d) for d in docs] if row else docs)
     sys.stdout.flush()

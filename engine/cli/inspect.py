@@ -54,11 +54,12 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
         ctr = service_module(cfg, "container_inspect")
 
         return print_documents(names, args.format, lambda n: ctr.inspect(cfg, [n], size=args.size)[0],
-                               lambda n, e: str(e))
+                               lambda n, e: f'no such container "{n}"')
     if args.type == "volume":
         vol = service_module(cfg, "volumes")
 
-        return print_documents(names, args.format, lambda n: vol.inspect(cfg, [n])[0], lambda n, e: str(e))
+        return print_documents(names, args.format, lambda n: vol.inspect(cfg, [n])[0],
+                               lambda n, e: f"no such volume {n}")
     return print_documents(names, args.format, lambda n: inspect_any(cfg, n, args.size),
                            lambda n, e: f'no such object: "{n}"')
 

@@ -121,7 +121,7 @@ def _inspect(prog: str, argv: list[str], ctx: Context) -> int:
     cfg = ctx.config()
     # Podman prints [] even when every name was unknown
     return print_documents(list(args.names), args.format, lambda n: svc.inspect(cfg, [n])[0], lambda n, e: str(e),
-                           row=template_row, empty_json=True)
+                           row=template_row)
 
 
 def _ls(prog: str, argv: list[str], ctx: Context) -> int:

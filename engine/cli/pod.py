@@ -227,7 +227,7 @@ def _inspect(prog: str, argv: list[str], ctx: Context) -> int:
         names = [pods[0].id]
     elif not names:
         raise InvalidArgument("you must provide at least one name or id")
-    return print_documents(names, args.format, lambda n: svc.inspect(cfg, [n])[0], lambda n, e: str(e))
+    return print_documents(names, args.format, lambda n: svc.inspect(cfg, [n])[0], lambda n, e: f"no such pod {n}")
 
 
 # ---------------------------------------------------------------- start/stop/restart/kill/pause/unpause

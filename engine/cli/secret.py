@@ -99,7 +99,8 @@ def _inspect(prog: str, argv: list[str], ctx: Context) -> int:
         names = [s["ID"] for s in svc.list_secrets(cfg, {})]
     elif not names:
         raise InvalidArgument("requires at least 1 arg(s), only received 0")
-    return print_documents(names, args.format, lambda n: svc.inspect(cfg, [n])[0], lambda n, e: str(e))
+    return print_documents(names, args.format, lambda n: svc.inspect(cfg, [n])[0],
+                           lambda n, e: f"inspecting secret: {e}")
 
 
 def secret_row(doc: dict) -> dict:

@@ -78,7 +78,7 @@ def _inspect(prog: str, argv: list[str], ctx: Context) -> int:
         names = [v["Name"] for v in svc.list_volumes(cfg, {})]
     elif not names:
         raise InvalidArgument("provide one or more volume names or use --all")
-    return print_documents(names, args.format, lambda n: svc.inspect(cfg, [n])[0], lambda n, e: str(e))
+    return print_documents(names, args.format, lambda n: svc.inspect(cfg, [n])[0], lambda n, e: f"no such volume {n}")
 
 
 def volume_row(doc: dict) -> dict:

@@ -147,7 +147,7 @@ def test_inspect_missing(seeded):
     hull("image", "inspect", "nosuch").assert_error(125, "nosuch: image not known")
     hull("inspect", "nosuch").assert_error(125, 'no such object: "nosuch"')
     hull("inspect", "--type", "bogus", "x").assert_error(125, "invalid type")
-    hull("inspect", "--type", "volume", "x").assert_error(125, "no volume with name \"x\" found")
+    hull("inspect", "--type", "volume", "x").assert_error(125, "no such volume x")
 
 
 def test_history(seeded):

@@ -32,6 +32,23 @@ def test_one_line_errors(hull, argv, code, text):
     hull(*argv).assert_error(code, text)
 
 
+@pytest.mark.parametrize("argv,text", [
+    (["inspect", "nope"], 'no such object: "nope"'),
+    (["inspect", "--type", "container", "nope"], 'no such container "nope"'),
+    (["container", "inspect", "nope"], 'no such container "nope"'),
+    (["inspect", "--type", "volume", "nope"], "no such volume nope"),
+    (["volume", "inspect", "nope"], "no such volume nope"),
+    (["pod", "inspect", "nope"], "no such pod nope"),
+    (["secret", "inspect", "nope"], 'inspecting secret: no secret with name or id "nope": no such secret'),
+    (["image", "inspect", "nope"], "nope: image not known"),
+])
+def test_inspect_missing_prints_empty_list(hull, argv, text):
+    """Podman prints `[]` (a script piping to jq gets valid JSON) and its own wording."""
+    res = hull(*argv)
+    assert res.assert_error(125) == f"Error: {text}"
+    assert res.stdout == "[]\n"
+
+
 def test_exists_exit_codes(hull):
     assert hull("container", "exists", "nope").returncode == 1
     assert hull("volume", "exists", "nope").returncode == 1
