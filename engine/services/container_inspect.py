@@ -96,7 +96,8 @@ def _mounts(store: Any, c: Container, opts: dict) -> list[dict]:
         options = list(m.get("options") or [])
         if m.get("recursive", True) and mtype == "bind":
             options.append("rbind")
-        entry = {"Type": mtype, "Source": m.get("source", ""), "Destination": dest, "Driver": "",
+        # Name (omitempty in Podman's JSON) is kept empty: `{{range .Mounts}}{{.Name}}` must render
+        entry = {"Type": mtype, "Name": "", "Source": m.get("source", ""), "Destination": dest, "Driver": "",
                  "Mode": "", "Options": options, "RW": rw, "Propagation": m.get("propagation") or "rprivate"}
         if mtype == "volume":
             name = volumes.get(dest, m.get("source", ""))

@@ -61,3 +61,12 @@ def test_named_volume_persists_and_secret_is_mounted(bb):
     assert bb("run", "--rm", "--secret", "pw", "busybox", "cat", "/run/secrets/pw").ok().stdout == "hunter2"
     assert bb("run", "--rm", "--secret", "pw,type=env,target=PW", "busybox", "sh", "-c", "echo $PW").ok().stdout \
         == "hunter2\n"
+
+
+def test_inspect_mounts_template_reads_every_field(bb):
+    """`{{range .Mounts}}{{.Name}}` works for bind mounts too (a Go struct field is
+    there even when empty); Hull's bind entries had no Name, so the template failed."""
+    bb("create", "--name", "m", "-v", "vol1:/data", "-v", f"{bb.workdir}:/b:ro", "busybox", "true").ok()
+    out = bb("inspect", "--format", "{{range .Mounts}}{{.Type}} {{.Destination}} {{.RW}} {{.Name}};{{end}}",
+             "m").ok().stdout
+    assert out == "volume /data true vol1;bind /b false ;\n"
