@@ -10,6 +10,7 @@ import time
 from engine.humanize import human_duration  # noqa: F401  (re-exported for the CLI)
 
 _SI_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
+_BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB")
 
 
 def _scale(size: float) -> tuple[float, str]:
@@ -30,6 +31,15 @@ def human_size_compact(size: float, precision: int = 4) -> str:
     """`system df`/`image tree` style: "4.259MB", "142.8kB", "0B"."""
     value, unit = _scale(float(size))
     return f"{value:.{precision}g}{unit}"
+
+
+def human_bytes(size: float) -> str:
+    """go-units BytesSize (binary units): "1.5MiB", "0B"."""
+    value, i = float(size), 0
+    while value >= 1024.0 and i < len(_BINARY_UNITS) - 1:
+        value /= 1024.0
+        i += 1
+    return f"{value:.4g}{_BINARY_UNITS[i]}"
 
 
 def time_ago(timestamp: float, now: float | None = None) -> str:

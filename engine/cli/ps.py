@@ -14,7 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-from engine.cli.humanize import human_duration, human_size
+from engine.cli.humanize import human_duration, human_size_compact
 from engine.cli.output import Printer, format_spec, parse_filters
 from engine.cli.parser import Context, HullParser, parse
 
@@ -60,7 +60,8 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     svc = ctx.service("container_list")
 
     if args.sort not in SORT_KEYS:
-        raise InvalidArgument(f'invalid option for --sort, options are: {", ".join(SORT_KEYS)}')
+        raise InvalidArgument(f'invalid argument "{args.sort}" for "--sort" flag: "{args.sort}" is not a valid '
+                              f'value.  Choose from: "{", ".join(SORT_KEYS)}"')
     if args.quiet and args.size:
         raise InvalidArgument("quiet and size cannot be used together")
     spec = format_spec(args.format, HEADERS)
@@ -113,7 +114,7 @@ def ports_text(ports: "Any") -> str:
 def size_text(c: "Any") -> str:
     if c.size_rw is None:
         return ""
-    return f"{human_size(c.size_rw)} (virtual {human_size(c.size_root_fs or 0)})"
+    return f"{human_size_compact(c.size_rw, 3)} (virtual {human_size_compact(c.size_root_fs or 0, 3)})"
 
 
 def _pods(ctx: Context, found: "Any") -> dict:
@@ -165,12 +166,15 @@ def ps_row(c: "Any", now: float, no_trunc: bool = False, pods: "dict | None" = N
 
 
 def sort_rows(rows: list[dict], key: str) -> list[dict]:
-    """--sort: newest first for created/runningfor (Podman's default order)."""
-    if key in ("created", "runningfor"):
-        return rows  # the service lists newest first already
+    """--sort as Podman's SortPsOutput: ascending, so the default (created) lists the
+    oldest first; -n N has already kept the N newest."""
+    if key == "created":
+        return rows[::-1]  # the service lists newest first
+    if key == "runningfor":
+        return sorted(rows[::-1], key=lambda r: r["StartedAt"])
     field = {"command": "Command", "id": "Id", "image": "Image", "names": "Names", "size": "Size",
-             "status": "Status"}[key]
-    return sorted(rows, key=lambda r: str(r[field]))
+             "status": "State"}[key]
+    return sorted(rows[::-1], key=lambda r: str(r[field]))
 
 
 def container_json(c: "Any", pods: "dict | None" = None) -> dict:

@@ -35,7 +35,8 @@ def build(p: HullParser) -> None:
 
 def _row(s) -> dict:
     """A service sample (attributes or a dict) -> the template fields Podman knows."""
-    from engine.cli.humanize import human_size
+    # go-units HumanSize ("1.99MB", "0B") as Podman's stats columns; BytesSize for MemUsageBytes
+    from engine.cli.humanize import human_bytes, human_size_compact as human_size
 
     get = s.get if isinstance(s, dict) else (lambda k, d=None: getattr(s, k, d))
     mem, limit = get("mem_usage", 0) or 0, get("mem_limit", 0) or 0
@@ -48,7 +49,7 @@ def _row(s) -> dict:
         "CPUPerc": f"{get('cpu_percent', 0.0) or 0.0:.2f}%",
         "AvgCPU": f"{get('avg_cpu', 0.0) or 0.0:.2f}%",
         "MemUsage": f"{human_size(mem)} / {human_size(limit)}",
-        "MemUsageBytes": f"{human_size(mem)} / {human_size(limit)}",
+        "MemUsageBytes": f"{human_bytes(mem)} / {human_bytes(limit)}",
         "MemPerc": f"{get('mem_percent', 0.0) or 0.0:.2f}%",
         "NetIO": f"{human_size(net_in)} / {human_size(net_out)}",
         "BlockIO": f"{human_size(blk_in)} / {human_size(blk_out)}",

@@ -22,7 +22,8 @@ import pytest
     (["secret", "inspect", "nope"], 125, "no such secret"),
     (["kill", "-s", "SIGNOPE", "x"], 125, "signal"),
     (["ps", "--filter", "color=red"], 125, "invalid filter"),
-    (["ps", "--sort", "sideways"], 125, "invalid option for --sort"),
+    (["ps", "--sort", "sideways"], 125, 'invalid argument "sideways" for "--sort" flag: "sideways" is not a valid '
+                                        'value.  Choose from: "command, created'),
     (["wait", "--condition", "sleepy", "x"], 125, "unknown condition"),
     (["events", "--filter", "bogus=1", "--stream=false"], 125, "invalid filter"),
     (["exec"], 125, "exec requires the name or ID of a container"),

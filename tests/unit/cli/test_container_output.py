@@ -98,7 +98,20 @@ def test_ps_json_has_podman_keys():
 def test_ps_ports_and_size_text():
     assert ps.ports_text([{"host_ip": "", "host_port": 8080, "container_port": 80, "protocol": "tcp"},
                           {"container_port": 53, "protocol": "udp"}]) == "0.0.0.0:8080->80/tcp, 53/udp"
-    assert ps.size_text(summary(size_rw=0, size_root_fs=2_130_000)) == "0 B (virtual 2.13 MB)"
+    # go-units HumanSizeWithPrecision(3) as Podman's ps: no space before the unit
+    assert ps.size_text(summary(size_rw=0, size_root_fs=2_130_000)) == "0B (virtual 2.13MB)"
+    assert ps.size_text(summary(size_rw=12, size_root_fs=1_990_000)) == "12B (virtual 1.99MB)"
+
+
+def test_ps_sort_is_ascending_as_podman():
+    """Podman lists the oldest container first (SortPsOutput: created ascending); the
+    service hands rows newest first, so the default order is reversed."""
+    rows = [ps.ps_row(summary(id=c * 64, names=[n], created=NOW - age, started_at=NOW - age, state=st), NOW)
+            for c, n, age, st in (("3", "new", 1, "running"), ("2", "mid", 5, "exited"), ("1", "old", 9, "created"))]
+    assert [r["Names"] for r in ps.sort_rows(rows, "created")] == ["old", "mid", "new"]
+    assert [r["Names"] for r in ps.sort_rows(rows, "runningfor")] == ["old", "mid", "new"]
+    assert [r["Names"] for r in ps.sort_rows(rows, "names")] == ["mid", "new", "old"]
+    assert [r["Names"] for r in ps.sort_rows(rows, "status")] == ["old", "mid", "new"]
 
 
 def test_event_lines_as_podman():
@@ -119,7 +132,9 @@ def test_stats_row_fields():
     row = stats_cli._row(Stats(id="ab" * 32, name="web", cpu_nano=1_500_000_000, cpu_percent=12.345,
                                mem_usage=1_000_000, mem_limit=2_000_000, mem_percent=50.0, pids=3))
     assert row["ID"] == "ab" * 6 and row["CPUPerc"] == "12.35%" and row["PIDs"] == "3"
-    assert row["MemUsage"] == "1 MB / 2 MB" and row["MemPerc"] == "50.00%" and row["CPU"] == "1.5s"
+    # go-units HumanSize / BytesSize as Podman's stats ("0B / 0B")
+    assert row["MemUsage"] == "1MB / 2MB" and row["MemPerc"] == "50.00%" and row["CPU"] == "1.5s"
+    assert row["MemUsageBytes"] == "976.6KiB / 1.907MiB"
 
 
 def test_detach_keys_and_attach_streams():
