@@ -507,7 +507,7 @@ def remove(cfg: EngineConfig, names: list[str], opts: RmOptions | None = None) -
         try:
             c = _get(store, text)
             _remove_one(cfg, store, c, opts)
-            report.removed.append(c.id)
+            report.removed.append(c.id if opts.all else text)  # Podman prints what was typed (RawInput)
         except ContainerNotFound as err:
             if not opts.ignore:
                 report.errors.append(err)

@@ -133,7 +133,7 @@ def test_detached_run_ps_logs_stop_rm(bb):
         status = bb("ps", "-a", "--format", "{{.Status}}").ok().stdout
         assert status.startswith("Exited (0) "), status
         assert bb("ps", "-q").ok().stdout == ""  # not running: only -a shows it
-        assert bb("rm", "web").ok().stdout.strip() == cid
+        assert bb("rm", "web").ok().stdout == "web\n"  # Podman prints the name as typed
     finally:
         bb("rm", "-f", "--ignore", cid)
     assert bb("ps", "-aq").ok().stdout == ""
@@ -146,7 +146,16 @@ def test_create_prints_id_and_cidfile(bb):
     assert bb("ps", "-a", "--format", "{{.State}}").ok().stdout == "created\n"
     res = bb("start", "-a", cid).ok()
     assert res.stdout == "later\n"
-    bb("rm", cid).ok()
+    assert bb("rm", cid[:12]).ok().stdout == cid[:12] + "\n"
+
+
+def test_rm_prints_names_as_typed_and_all_prints_ids(bb):
+    """Podman's rm prints each argument as given (-f -v too); -a prints full IDs."""
+    bb("create", "--name", "one", "-v", "/anon", "busybox", "true").ok()
+    res = bb("rm", "-f", "-v", "one", "nosuch")
+    assert res.returncode == 1 and res.stdout == "one\n"
+    two = bb("create", "--name", "two", "busybox", "true").ok().stdout.strip()
+    assert bb("rm", "-a").ok().stdout == two + "\n"
 
 
 def test_run_name_conflict_and_replace(bb):
