@@ -83,14 +83,15 @@ def container_config(base: dict[str, Any], container: Any) -> dict[str, Any]:
 def commit_container(cfg: EngineConfig, name_or_id: str, opts: CommitOptions) -> Any:
     """Make the image; returns the store's Image."""
     from engine.build.layer import layer_descriptors, layer_from_dir, new_layer_descriptor, write_image
-    from engine.oci.reference import parse_reference
 
     if opts.format not in FORMATS:
         raise InvalidArgument(f'unrecognized image type "{opts.format}"')
     if opts.squash:
         raise InvalidArgument("--squash is not supported by hull commit")
     apply_changes({}, list(opts.changes))  # refuse bad changes before any work
-    names = [str(parse_reference(opts.name))] if opts.name else []
+    from engine.services.images import normalize_new_name
+
+    names = [normalize_new_name(opts.name)] if opts.name else []  # short names go to localhost/ (Podman)
     enter_userns(cfg)
     store, container = lookup(cfg, name_or_id)
     store.cleanup()

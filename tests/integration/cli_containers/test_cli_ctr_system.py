@@ -68,3 +68,12 @@ def test_system_prune_containers_images_volumes(bb):
     assert bb("volume", "ls", "-q").ok().stdout.split() == ["used"]
     assert bb("ps", "-q").ok().stdout.strip()  # the running container untouched
     assert "Deleted Containers" not in out  # nothing left to prune
+
+
+def test_commit_short_name_goes_to_localhost(bb):
+    """`commit CTR name:tag` tags localhost/name:tag as Podman (Hull gave docker.io/library/)."""
+    bb("create", "--name", "src", "busybox", "true").ok()
+    bb("commit", "-q", "src", "mine:1").ok()
+    assert bb("images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference=mine").ok().stdout == \
+        "localhost/mine:1\n"
+    assert bb("run", "--rm", "mine:1", "echo", "ok").ok().stdout == "ok\n"
