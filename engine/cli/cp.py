@@ -37,7 +37,7 @@ def split_target(text: str) -> tuple[str | None, str]:
 def main(prog: str, argv: list[str], ctx: Context) -> int:
     args = parse(ctx, prog, argv, build, DESCRIPTION, EXAMPLES,
                  usage=f"{prog} [options] [CONTAINER:]SRC_PATH [CONTAINER:]DEST_PATH")
-    from engine.errors import InvalidArgument
+    from engine.errors import ContainerNotFound, InvalidArgument
     from engine.services import container_fs as svc
     from engine.services.container_cp import CopyOptions
 
@@ -49,10 +49,14 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
         raise InvalidArgument("invalid arguments " f"{args.src}, {args.dest} you must use just one container")
     if not src and src_ctr:
         raise InvalidArgument(f'"{args.src}" could not be parsed as a container path')
-    opts = CopyOptions(archive=args.archive, follow_link=args.follow_link)
+    # Podman always copies what a symlink SRC points to (its LinkTarget); -L is Docker's spelling
+    opts = CopyOptions(archive=args.archive, follow_link=True)
     cfg = ctx.config()
-    if src_ctr:
-        svc.copy_from_container(cfg, src_ctr, src, dst, opts)
-    else:
-        svc.copy_to_container(cfg, dst_ctr, src, dst or "/", opts)
+    try:
+        if src_ctr:
+            svc.copy_from_container(cfg, src_ctr, src, dst, opts)
+        else:
+            svc.copy_to_container(cfg, dst_ctr, src, dst or "/", opts)
+    except ContainerNotFound:
+        raise ContainerNotFound(f'container "{src_ctr or dst_ctr}" does not exist') from None
     return 0

@@ -270,9 +270,10 @@ def copy_in(root: InRoot, src: str | BinaryIO, dest: str, opts: CopyOptions, whe
     if target is not None:
         target.close()
     if not isinstance(src, str):
+        if kind == MISSING and dest.endswith("/"):
+            raise NotFound(f'"{dest}" could not be found on {where}: no such file or directory')
         if kind != DIR:
-            raise InvalidArgument(f'destination "{dest}" must be a directory on {where} '
-                                  "when copying from stdin")
+            raise InvalidArgument("destination must be a directory when copying from stdin")
         _unpack(lambda: extract_into(src, root, os.fsencode(dest), owner))
         return
     located = locate_on_host(src, opts.follow_link)

@@ -226,7 +226,7 @@ def copy_from_container(cfg: EngineConfig, name: str, src: str, dest: "str | Bin
 
         dest = sys.stdout.buffer
     with container_root(store, container, writable=False) as root:
-        copy_out(root, src, dest, opts, _where(container))
+        copy_out(root, src, dest, opts, f"container {name}")  # Podman names it as typed
 
 
 def copy_to_container(cfg: EngineConfig, name: str, src: "str | BinaryIO", dest: str,
@@ -241,7 +241,8 @@ def copy_to_container(cfg: EngineConfig, name: str, src: "str | BinaryIO", dest:
     from engine.services.container_userns import root_ids, shift
 
     with container_root(store, container, writable=True) as root:  # own maps: ids shifted through them
-        copy_in(root, src, dest, opts, _where(container), root_ids(store, container.id), shift(store, container.id))
+        copy_in(root, src, dest, opts, f"container {name}", root_ids(store, container.id),
+                shift(store, container.id))
 
 
 # -- export ----------------------------------------------------------------------------------

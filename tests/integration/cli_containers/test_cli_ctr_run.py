@@ -162,3 +162,32 @@ def test_run_name_conflict_and_replace(bb):
     bb("create", "--name", "dup", "busybox", "true").ok()
     bb("run", "--rm", "--name", "dup", "busybox", "true").assert_error(125, "already in use")
     assert bb("run", "--rm", "--replace", "--name", "dup", "busybox", "echo", "new").ok().stdout == "new\n"
+
+
+def test_cp_follows_symlink_source_and_podman_errors(bb):
+    """Podman's cp copies what a symlink SRC points to (resolved in the container), names
+    the container as typed in its errors, and words the stdin cases as Podman 5."""
+    import io
+    import os
+    import tarfile
+
+    bb("create", "--name", "cpc", "busybox", "true").ok()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        info = tarfile.TarInfo("target.txt")
+        info.size = 6
+        t.addfile(info, io.BytesIO(b"inside"))
+        link = tarfile.TarInfo("lnk")
+        link.type, link.linkname = tarfile.SYMTYPE, "/target.txt"
+        t.addfile(link)
+    bb("cp", "-", "cpc:/", input=buf.getvalue()).ok()
+    out = bb.workdir / "out"
+    bb("cp", "cpc:/lnk", str(out)).ok()
+    assert not os.path.islink(out) and out.read_text() == "inside"
+    bb("cp", "cpc:/nonexist", str(bb.workdir)).assert_error(
+        125, '"/nonexist" could not be found on container cpc: no such file or directory')
+    bb("cp", "nosuch:/x", str(bb.workdir)).assert_error(125, 'container "nosuch" does not exist')
+    bb("cp", "-", "cpc:/target.txt", input=buf.getvalue()).assert_error(
+        125, "destination must be a directory when copying from stdin")
+    bb("cp", "-", "cpc:/nodir/", input=buf.getvalue()).assert_error(
+        125, '"/nodir/" could not be found on container cpc')
