@@ -2,8 +2,9 @@
 
 Without --infra-image no image is pulled or stored: the container has no image and
 its lower layer is the container directory's `empty` dir (containers.mount_rootfs),
-which we fill with a few mount points and a hard link to `{root}/infra/catatonit`,
-a copy of the host's static catatonit made once.  Its command is `/catatonit -P`
+here a symlink to `{root}/infra/rootfs`: a few mount points and a hard link to
+`{root}/infra/catatonit` (a copy of the host's static catatonit), made once and
+shared read-only by every built-in infra (no per-pod files to make or remove).  Its command is `/catatonit -P`
 (catatonit as a pause process: it sleeps and reaps, as Podman's podman-pause image
 does).  The infra container carries what belongs to the pod's network: -p, --network,
 --hostname, --add-host, --dns.
@@ -12,12 +13,14 @@ does).  The infra container carries what belongs to the pod's network: -p, --net
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
-from typing import Any
 
 from engine.config import EngineConfig
 from engine.errors import StorageError
+
+TYPE_CHECKING = False  # typing costs milliseconds on every pod command
+if TYPE_CHECKING:
+    from typing import Any
 
 CATATONIT_CANDIDATES = ("/usr/bin/catatonit", "/usr/libexec/podman/catatonit", "/usr/libexec/catatonit/catatonit")
 INFRA_COMMAND = ["/catatonit", "-P"]
@@ -34,6 +37,8 @@ def host_catatonit() -> str:
     for path in CATATONIT_CANDIDATES:
         if os.path.isfile(path) and os.access(path, os.X_OK):
             return path
+    import shutil  # lazily: it pulls in bz2/lzma, and only the first infra of a store gets here
+
     found = shutil.which("catatonit")
     if found:
         return found
@@ -70,6 +75,8 @@ def infra_binary(cfg: EngineConfig) -> Path:
         raise StorageError(f"{source} is not a static binary: use --infra-image")
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = target.with_name(f".catatonit-{os.getpid()}")
+    import shutil
+
     try:
         shutil.copyfile(source, tmp)
         os.chmod(tmp, 0o755)
@@ -84,20 +91,41 @@ def infra_binary(cfg: EngineConfig) -> Path:
     return target
 
 
-def fill_rootfs(cfg: EngineConfig, lower: Path) -> None:
-    """The built-in infra rootfs in `lower` (the container's `empty` lower dir)."""
-    lower.mkdir(mode=0o755, exist_ok=True)
-    for d in ROOTFS_DIRS:
-        (lower / d).mkdir(mode=0o755, exist_ok=True)
+def infra_rootfs(cfg: EngineConfig) -> Path:
+    """`{root}/infra/rootfs`, the shared lower layer of built-in infra containers (an
+    overlay lower is never written: the containers' changes go to their upper dirs)."""
+    rootfs = cfg.root / "infra" / "rootfs"
+    if (rootfs / "catatonit").is_file():
+        return rootfs
     binary = infra_binary(cfg)
-    dest = lower / "catatonit"
+    tmp = rootfs.with_name(f".rootfs-{os.getpid()}")
     try:
-        os.link(binary, dest)
-    except FileExistsError:
-        pass
-    except OSError:  # another filesystem or no link permission: a copy does as well
-        shutil.copyfile(binary, dest)
-        os.chmod(dest, 0o755)
+        tmp.mkdir(mode=0o755)
+        for d in ROOTFS_DIRS:
+            (tmp / d).mkdir(mode=0o755)
+        try:
+            os.link(binary, tmp / "catatonit")
+        except OSError:  # no link permission: a copy does as well
+            import shutil
+
+            shutil.copyfile(binary, tmp / "catatonit")
+            os.chmod(tmp / "catatonit", 0o755)
+        os.rename(tmp, rootfs)
+    except OSError as exc:
+        from engine.store.rmtree import remove_tree
+
+        remove_tree(tmp)
+        if not (rootfs / "catatonit").is_file():  # else another process made it first
+            raise StorageError(f"making {rootfs}: {(exc.strerror or str(exc)).lower()}") from None
+    return rootfs
+
+
+def link_rootfs(cfg: EngineConfig, lower: Path) -> None:
+    """The built-in infra rootfs as `lower` (the container's `empty` lower dir)."""
+    try:
+        lower.symlink_to(infra_rootfs(cfg))
+    except OSError as exc:
+        raise StorageError(f"linking {lower}: {(exc.strerror or str(exc)).lower()}") from None
 
 
 def image_config(command: list[str]) -> dict:
@@ -152,7 +180,7 @@ def _create_builtin(cfg: EngineConfig, store: Any, copts: Any) -> str:
     cid = container.id
     try:
         store.containers.make_dirs(cid)
-        fill_rootfs(cfg, store.containers.dir(cid) / "empty")
+        link_rootfs(cfg, store.containers.dir(cid) / "empty")
         cc._prepare(cfg, store, container, _NoImage(), config, copts)
     except BaseException:
         cc._undo(store, cid)
@@ -161,5 +189,5 @@ def _create_builtin(cfg: EngineConfig, store: Any, copts: Any) -> str:
     return cid
 
 
-__all__ = ["create_infra", "infra_binary", "fill_rootfs", "host_catatonit", "INFRA_COMMAND"]
+__all__ = ["create_infra", "infra_binary", "infra_rootfs", "link_rootfs", "host_catatonit", "INFRA_COMMAND"]
 

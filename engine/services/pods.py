@@ -242,7 +242,7 @@ def remove(cfg: EngineConfig, names: list[str], force: bool = False, all: bool =
 
 
 def _remove_one(cfg: EngineConfig, store: Any, pod: Pod, force: bool, timeout: int | None) -> None:
-    from engine.services.containers import _destroy, _stop_one
+    from engine.services.containers import _destroy, _stop_container
 
     ctrs = members(store, pod)
     active = [c for c in ctrs if c.state.active and c.id != pod.infra_id]
@@ -254,8 +254,8 @@ def _remove_one(cfg: EngineConfig, store: Any, pod: Pod, force: bool, timeout: i
     if not timeout:
         _kill_all(store, order)  # they all die at once; the stops below only collect them
     for c in order:
-        if c.state.active:
-            c = _stop_one(cfg, store, c, 0 if timeout is None else timeout)
+        if c.state.active:  # its network goes in _destroy (once, overlapping the rest)
+            c = _stop_container(cfg, store, c, 0 if timeout is None else timeout)
         _destroy(cfg, store, c, volumes=False)
     store.pods.delete(pod.id)
     _event(cfg, "remove", pod)
@@ -263,7 +263,7 @@ def _remove_one(cfg: EngineConfig, store: Any, pod: Pod, force: bool, timeout: i
 
 def _kill_all(store: Any, ctrs: list[Container]) -> None:
     """SIGKILL every running member now (rm -f without a stop timeout, as Podman); a
-    paused one is left to _stop_one, which resumes it first."""
+    paused one is left to _stop_container, which resumes it first."""
     from engine.services.containers import _mark_stopped_by_user, _signal_container
 
     for c in ctrs:
