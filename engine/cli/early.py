@@ -91,6 +91,9 @@ def prespawn_from_argv(argv: Sequence[str]) -> None:
         cfg = EngineConfig(root=Path(flags["--root"]).absolute() if "--root" in flags else None,
                            runroot=Path(flags["--runroot"]).absolute() if "--runroot" in flags else None)
         prespawn_monitor(cfg)
+        from engine.network.prestart import prespawn_for_run
+
+        prespawn_for_run(cfg, argv)  # `run`'s default pasta network starts now too
     except Exception:  # any error is the command's to report, after its flags' own
         return
 

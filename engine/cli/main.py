@@ -211,6 +211,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         sys.stderr.write(f"Error: {type(err).__name__}: {err}\n".replace("\n", " ").rstrip() + "\n")
         return 125
+    finally:
+        prestart = sys.modules.get("engine.network.prestart")
+        if prestart is not None:  # a pasta early.py started that no container took (the launcher os._exit()s)
+            prestart.discard_all()
 
 
 def _silence_stdout() -> None:

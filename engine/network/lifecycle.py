@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 STATE_FILE = "network.json"
 HELPER_MODES = ("pasta", "slirp4netns", "bridge")
 SHARED = (("network", "network", "network_arg"), ("ipc", "ipc", None), ("uts", "uts", None), ("pid", "pid", None))
-_PENDING: dict = {}  # container id -> (pasta's Popen, ports, pid file): spawned, not waited for yet
+_PENDING: dict = {}  # container id -> pasta's readiness wait (-> its pid): spawned, not waited for yet
 
 
 # ---------------------------------------------------------------- modes
@@ -151,14 +151,11 @@ def setup(cfg: EngineConfig, store: Any, c: Any) -> dict | None:
 
 
 def _await_helper(cfg: EngineConfig, cid: str, doc: dict | None) -> None:
-    """Wait for the pasta _setup_netns spawned and record its pid."""
+    """Wait for the pasta _setup_netns spawned (or adopted) and record its pid."""
     pending = _PENDING.pop(cid, None)
     if pending is None or doc is None:
         return
-    from engine.network import pasta
-
-    proc, ports, pid_file = pending
-    doc["pids"].append(pasta.wait(proc, ports, pid_file))
+    doc["pids"].append(pending())
     _save(cfg, cid, doc)
 
 
@@ -190,7 +187,8 @@ def _join_path(store: Any, target: str, nstype: str) -> str:
 def _setup_netns(cfg: EngineConfig, store: Any, c: Any, mode: str, options: dict) -> dict:
     from engine.network import netns
 
-    path = str(netns.create(cfg, c.id))
+    early = _adopt_prestarted(cfg, mode, options)
+    path = str(early.path if early else netns.create(cfg, c.id))
     doc: dict = {"mode": mode, "netns": path, "pids": [], "ports": []}
     _save(cfg, c.id, doc)  # first: a failure below still gets torn down
     try:
@@ -202,9 +200,12 @@ def _setup_netns(cfg: EngineConfig, store: Any, c: Any, mode: str, options: dict
             from engine.network import pasta
 
             # not waited for here: setup's remaining work overlaps pasta's start (_await_helper)
-            pid_file = run / "pasta.pid"
-            _PENDING[c.id] = (pasta.spawn(path, ports, pasta.split_options(arg), pid_file, cfg.rootless),
-                              ports, pid_file)
+            if early is not None:
+                _PENDING[c.id] = early.wait
+            else:
+                pid_file = run / "pasta.pid"
+                proc = pasta.spawn(path, ports, pasta.split_options(arg), pid_file, cfg.rootless)
+                _PENDING[c.id] = lambda: pasta.wait(proc, ports, pid_file)
             doc["helper"] = "pasta"
             doc["gateway"] = _default_gateway()
             doc["dns"] = [pasta.DNS_FORWARD]
@@ -241,6 +242,21 @@ def _setup_netns(cfg: EngineConfig, store: Any, c: Any, mode: str, options: dict
     finally:
         _save(cfg, c.id, doc)
     return doc
+
+
+def _adopt_prestarted(cfg: EngineConfig, mode: str, options: dict) -> Any:
+    """The pasta engine/network/prestart.py started before the container existed, when
+    it got exactly the arguments this container's would (no ports, same options)."""
+    if mode != "pasta" or options.get("publish"):
+        return None
+    import sys
+
+    prestart = sys.modules.get("engine.network.prestart")  # imported only if one was started
+    if prestart is None:
+        return None
+    from engine.network import pasta
+
+    return prestart.adopt(cfg, [], pasta.split_options(options.get("network_arg") or ""))
 
 
 def resolve_ports(publish: list[dict]) -> list[dict]:
@@ -355,9 +371,11 @@ def disconnect_running(cfg: EngineConfig, store: Any, c: Any, att: Any) -> None:
 
 
 # ---------------------------------------------------------------- teardown
-def teardown(cfg: EngineConfig, store: Any, c: Any) -> None:
+def teardown(cfg: EngineConfig, store: Any, c: Any, *, wait: bool = True) -> None:
     """Undo setup: helpers killed, bridge state removed, netns file unmounted and deleted.
-    Best effort and idempotent; `c` is a Container or an ID."""
+    Best effort and idempotent; `c` is a Container or an ID.  The helpers are waited for
+    at the end (their published ports are closed when this returns); `wait=False` leaves
+    that to the caller's `await_helpers()`, so their exit overlaps the caller's own work."""
     cid = c if isinstance(c, str) else c.id
     doc = state(cfg, cid)
     if doc is None:
@@ -366,8 +384,7 @@ def teardown(cfg: EngineConfig, store: Any, c: Any) -> None:
 
             netns.remove(cfg, cid)
         return
-    for pid in doc.get("pids") or []:
-        _kill_helper(int(pid), doc.get("helper") or "")
+    dying = [_signal_helper(int(pid), doc.get("helper") or "") for pid in doc.get("pids") or []]
     if doc.get("mode") == "bridge":
         try:
             if doc.get("forwarder"):
@@ -383,10 +400,12 @@ def teardown(cfg: EngineConfig, store: Any, c: Any) -> None:
         from engine.errors import HullError
         from engine.network import netns
 
-        try:
-            netns.remove(cfg, cid)
-        except (HullError, OSError):
-            pass
+        # a prestarted pasta's namespace has its own name (engine/network/prestart.py)
+        for path in {str(netns.netns_path(cfg, cid)), doc.get("netns") or ""} - {""}:
+            try:
+                netns.remove_path(Path(path))
+            except (HullError, OSError):
+                pass
     if doc.get("api_socket"):
         try:
             os.unlink(doc["api_socket"])
@@ -396,21 +415,44 @@ def teardown(cfg: EngineConfig, store: Any, c: Any) -> None:
         os.unlink(state_path(cfg, cid))
     except FileNotFoundError:
         pass
+    _DYING.extend(h for h in dying if h is not None)
+    if wait:
+        await_helpers()
+
+
+_DYING: list[int] = []  # reap.kill handles of helpers teardown(wait=False) killed
+
+
+def await_helpers() -> None:
+    """Wait until the helpers teardown killed are gone (2 s at most)."""
+    from engine.network.reap import wait_killed
+
+    handles = _DYING[:]
+    del _DYING[:]
+    wait_killed(handles)
 
 
 def _kill_helper(pid: int, name: str) -> None:
-    """SIGKILL `pid` when it still is our helper (a recycled pid is left alone) and wait
-    for it to be gone: its published ports are closed when stop/rm returns."""
+    """SIGKILL `pid` when it still is our helper and wait for it to be gone: its
+    published ports are closed when stop/rm returns."""
+    from engine.network.reap import wait_killed
+
+    wait_killed([_signal_helper(pid, name)])
+
+
+def _signal_helper(pid: int, name: str) -> int | None:
+    """SIGKILL `pid` when it still is our helper (a recycled pid is left alone);
+    reap.kill's handle to wait on."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             argv0 = f.read().split(b"\0", 1)[0].decode(errors="replace")
     except OSError:
-        return
+        return None
     if name and os.path.basename(argv0) != name:
-        return
-    from engine.network.reap import kill_and_wait
+        return None
+    from engine.network.reap import kill
 
     try:
-        kill_and_wait(pid)
+        return kill(pid)
     except OSError:
-        pass
+        return None

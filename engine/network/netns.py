@@ -97,7 +97,10 @@ def _bind_new_netns(path: str, failed: list[BaseException]) -> None:
 
 def remove(cfg: EngineConfig, name: str) -> None:
     """Unmount and delete the namespace file; nothing to do when it is gone."""
-    path = netns_path(cfg, name)
+    remove_path(netns_path(cfg, name))
+
+
+def remove_path(path: Path) -> None:
     if not os.path.lexists(path):
         return
     if is_mounted(path):

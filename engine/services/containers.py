@@ -264,17 +264,26 @@ def _network_setup(cfg: EngineConfig, store: Any, c: Container) -> None:
     setup(cfg, store, c)
 
 
-def _network_teardown(cfg: EngineConfig, store: Any, c: Container) -> None:
-    """Best effort: a failed teardown must not hide the error being reported."""
+def _network_teardown(cfg: EngineConfig, store: Any, c: Container, wait: bool = True) -> None:
+    """Best effort: a failed teardown must not hide the error being reported.  wait=False:
+    the helpers' exits are waited for by _network_helpers_gone (work meanwhile)."""
     if not os.path.exists(store.containers.run_dir(c.id) / "network.json") and not os.path.lexists(
             cfg.runroot / "netns" / c.id):
         return  # nothing was set up: no import
     from engine.network.lifecycle import teardown
 
     try:
-        teardown(cfg, store, c)
+        teardown(cfg, store, c, wait=wait)
     except (HullError, OSError):
         pass
+
+
+def _network_helpers_gone() -> None:
+    import sys
+
+    lifecycle = sys.modules.get("engine.network.lifecycle")  # not imported: nothing was torn down
+    if lifecycle is not None:
+        lifecycle.await_helpers()
 
 
 def _has_healthcheck(c: Container) -> bool:
@@ -560,8 +569,8 @@ def _destroy_locked(cfg: EngineConfig, store: Any, c: Container, volumes: bool) 
         store.containers.transition(c.id, S.REMOVING)
     except ContainerNotFound:
         return
+    _network_teardown(cfg, store, c, wait=False)  # pasta's exit (~50 ms) overlaps the rest
     unmount_rootfs(store, c)
-    _network_teardown(cfg, store, c)
     _delete_runtime_state(cfg, c)
     used = [name for name, _ in store.volumes.of_container(c.id)]
     if not cfg.rootless:  # host-wide address leases (engine/network/leases.py)
@@ -578,6 +587,7 @@ def _destroy_locked(cfg: EngineConfig, store: Any, c: Container, volumes: bool) 
             pass
     if volumes:
         remove_anonymous_volumes(store, used)
+    _network_helpers_gone()  # its published ports are closed when rm returns
     container_event(cfg, "remove", c)
 
 
