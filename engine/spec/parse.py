@@ -35,15 +35,23 @@ _SIZE_RE = re.compile(r"^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$")
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 
 
+# Podman's specgenutil words these flags' bad sizes itself (not cobra's "invalid argument")
+_SIZE_CONTEXT = {"--memory": "invalid value for memory", "--memory-reservation": "invalid value for memory",
+                 "--memory-swap": "invalid value for memory", "--shm-size": "unable to translate --shm-size"}
+
+
 def parse_size(text: str, flag: str = "size") -> int:
     """go-units RAMInBytes: `512m`, `1g`, `1024b`, `1.5GiB`, plain bytes; binary units."""
     m = _SIZE_RE.match(text.strip())
-    if not m:
-        raise InvalidArgument(f'invalid argument "{text}" for "{flag}" flag: invalid size: \'{text}\'')
-    try:
-        number = float(m.group(1))
-    except ValueError:
-        raise InvalidArgument(f'invalid argument "{text}" for "{flag}" flag: invalid size: \'{text}\'') from None
+    number = None
+    if m:
+        try:
+            number = float(m.group(1))
+        except ValueError:
+            pass
+    if number is None:
+        context = _SIZE_CONTEXT.get(flag, f'invalid argument "{text}" for "{flag}" flag')
+        raise InvalidArgument(f"{context}: invalid size: '{text}'")
     return int(number * _UNITS[(m.group(2) or "").lower()])
 
 
@@ -248,7 +256,7 @@ def parse_env_file(path: str, host_env: Mapping[str, str] | None = None) -> dict
         with open(path, "rb") as fh:
             data = fh.read(MAX_ENV_FILE + 1)
     except OSError as exc:
-        raise InvalidArgument(f"open {path}: {os.strerror(exc.errno or 5).lower()}") from None
+        raise InvalidArgument(f'parsing file "{path}": open {path}: {os.strerror(exc.errno or 5).lower()}') from None
     if len(data) > MAX_ENV_FILE:
         raise InvalidArgument(f"parsing file \"{path}\": larger than {MAX_ENV_FILE} bytes")
     return parse_env_text(data.decode("utf-8", "replace"), host_env, path)

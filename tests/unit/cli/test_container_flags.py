@@ -159,7 +159,11 @@ def test_label_file(tmp_path):
     (["--nope", "busybox"], "unknown flag: --nope"),
     (["-Z", "busybox"], "unknown flag"),
     (["--name"], "flag needs an argument: --name"),
-    (["-m", "lots", "busybox"], "invalid size"),
+    (["-m", "lots", "busybox"], "invalid value for memory: invalid size: 'lots'"),  # Podman's specgenutil
+    (["--memory-swap", "1x", "busybox"], "invalid value for memory: invalid size: '1x'"),
+    (["--shm-size", "1x", "busybox"], "unable to translate --shm-size: invalid size: '1x'"),
+    (["--env-file", "/nonexistent/env", "busybox"],
+     'parsing file "/nonexistent/env": open /nonexistent/env: no such file or directory'),
     (["--cpus", "x", "busybox"], "--cpus"),
     (["--restart", "sometimes", "busybox"], "invalid restart policy"),
     (["--rm", "--restart", "always", "busybox"], "--rm option conflicts with --restart"),
