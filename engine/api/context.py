@@ -1,21 +1,25 @@
-"""The engine configuration of the connection being served.
+"""The engine configuration (and store) of the connection being served.
 
 The service's parent builds nothing: each forked child asks for the
 configuration here, and enters Hull's user namespace on first use (rootless),
-while it is still single-threaded.
+while it is still single-threaded.  `warm_up()` does that ahead of time in the
+service's spare child (engine/api/server.py), before its connection arrives.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable
 
 _factory: Callable[[], Any] | None = None
 _config: Any = None
+_store: Any = None
+_store_inode: tuple[int, int] | None = None
 
 
 def set_factory(factory: Callable[[], Any]) -> None:
-    global _factory, _config
-    _factory, _config = factory, None
+    global _factory, _config, _store
+    _factory, _config, _store = factory, None, None
 
 
 def config() -> Any:
@@ -30,3 +34,57 @@ def config() -> Any:
         enter_userns(cfg)
         _config = cfg
     return _config
+
+
+def _db_inode(path: Any) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def store() -> Any:
+    """This process's Store, opened once and kept while its database file is the same
+    one (a `system reset` in between makes a new file: then a fresh Store)."""
+    global _store, _store_inode
+    if _store is not None:
+        inode = _db_inode(_store.cfg.db_path)
+        if _store_inode is None:
+            _store_inode = inode  # the file did not exist yet when the Store was opened
+        if inode == _store_inode:
+            return _store
+        _store.close()
+    from engine.services.common import open_store
+
+    _store = open_store(config())
+    _store_inode = _db_inode(_store.cfg.db_path)
+    return _store
+
+
+def warm_up() -> int | None:
+    """Enter the user namespace, connect to the state database and read the container
+    rows and their summaries once now, so the next request starts with all three done:
+    a forked child's first pass over the listing code and rows copies hundreds of the
+    parent's pages, half the time of a container list (`docker ps`, what clients ask
+    most), and sqlite's page cache gets filled.  Read-only: no reconcile (it may write),
+    and nothing is created: a store or pause process that is not there (yet, or after
+    a reset) is left to the request to make.  Errors are left for the request to meet
+    (and report to its client).  Returns the pid of the pause process joined, if any."""
+    try:
+        from engine.runtime.pause import read_pause
+        from engine.runtime.userns import needs_userns
+        from engine.services.container_list import summarize
+
+        cfg = _factory() if _factory is not None else None
+        if cfg is None or not cfg.db_path.exists():
+            return None
+        pause = read_pause(cfg.runroot) if needs_userns() else None
+        if needs_userns() and pause is None:
+            return None
+        s = store()
+        for c in s.containers.list():
+            summarize(s, c)
+        return pause.pid if pause is not None else None
+    except Exception:  # noqa: BLE001 - the request retries and answers with the error
+        return None

@@ -20,7 +20,6 @@ import contextlib
 import json
 import os
 import re
-import signal as _signal
 import socket
 import stat
 import time
@@ -29,7 +28,7 @@ from typing import Any, Iterator
 
 from engine.api import context
 from engine.api.docker_convert import create_options, inspect_doc, now_rfc3339, summary_doc
-from engine.api.docker_streams import MULTIPLEXED, RAW, BodyReader, StreamWriter, mux, out_bytes, pump, send_all
+from engine.api.docker_streams import MULTIPLEXED, RAW, BodyReader, StreamWriter, out_bytes, pump, send_all
 from engine.api.http import Request
 from engine.api.router import route
 from engine.errors import Conflict, ContainerNotFound, HullError, ImageNotFound, InvalidArgument, NotFound
@@ -53,9 +52,7 @@ def no_such(name: str) -> Iterator[None]:
 
 
 def _store() -> Any:
-    from engine.services.common import open_store
-
-    return open_store(context.config())
+    return context.store()
 
 
 def find(name: str) -> Any:
@@ -148,14 +145,12 @@ def list_containers(request: Request) -> None:
     cfg = context.config()
     summaries = ls(cfg, ListOptions(all=request.flag("all") or (limit is not None and limit > 0),
                                     last=limit if limit and limit > 0 else -1, filters=filters,
-                                    size=request.flag("size")))
-    # HostConfig.NetworkMode of each: the options column in one query (not a record per
-    # container), the user's default mode worked out once.
-    options = {cid: json.loads(text or "{}") for cid, text in _store().db.query("SELECT id, options FROM containers")}
+                                    size=request.flag("size")), store=_store())
+    # HostConfig.NetworkMode of each, the user's default mode worked out once.
     default = ""
     out = []
     for s in summaries:
-        opts = options.get(s.id) or {}
+        opts = s._options
         if not opts.get("network"):
             default = default or network_mode(cfg, {})
             mode = default

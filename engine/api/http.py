@@ -152,27 +152,30 @@ class Request:
 
     # -- responses -----------------------------------------------------------------
     def _head(self, status: int, headers: list[tuple[bytes, bytes]], length: int | None) -> None:
+        self.conn.send(self._response(status, headers, length))
+
+    def _response(self, status: int, headers: list[tuple[bytes, bytes]], length: int | None) -> h11.Response:
         all_headers = standard_headers() + headers
         if length is not None:
             all_headers.append((b"Content-Length", str(length).encode()))
-        self.conn.send(h11.Response(status_code=status, headers=all_headers, reason=reason(status)))
         self.responded = True
+        return h11.Response(status_code=status, headers=all_headers, reason=reason(status))
 
     def send_bytes(self, data: bytes, status: int = 200, content_type: str = "application/json",
                    headers: list[tuple[bytes, bytes]] | None = None) -> None:
         self._finish_body()
-        self._head(status, [(b"Content-Type", content_type.encode())] + (headers or []), len(data))
-        if data and self.method != "HEAD":
-            self.conn.send(h11.Data(data=data))
-        self.conn.send(h11.EndOfMessage())
+        head = self._response(status, [(b"Content-Type", content_type.encode())] + (headers or []), len(data))
+        if data and self.method != "HEAD" and status not in (204, 304):  # those carry no body
+            self.conn.send(head, h11.Data(data=data), h11.EndOfMessage())
+        else:
+            self.conn.send(head, h11.EndOfMessage())
 
     def send_json(self, doc: Any, status: int = 200) -> None:
         self.send_bytes(json.dumps(doc).encode() + b"\n", status)
 
     def send_empty(self, status: int = 204) -> None:
         self._finish_body()
-        self._head(status, [], None if status in (204, 304) else 0)
-        self.conn.send(h11.EndOfMessage())
+        self.conn.send(self._response(status, [], None if status in (204, 304) else 0), h11.EndOfMessage())
 
     def stream(self, status: int = 200, content_type: str = "application/json") -> "Stream":
         """Chunked response: each `write` is sent at once (logs -f, events, pull progress)."""
@@ -249,8 +252,9 @@ class Connection:
                 continue
             return event
 
-    def send(self, event: Any) -> None:
-        data = self.h11.send(event)
+    def send(self, *events: Any) -> None:
+        """Frame `events` and write them with one sendall (a response in one write)."""
+        data = b"".join(self.h11.send(e) or b"" for e in events)
         if data:
             try:
                 self.sock.sendall(data)

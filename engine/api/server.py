@@ -9,12 +9,21 @@ The parent never opens the store, so no SQLite handle crosses a fork.
 
 Only the socket's owner and root are served: the parent reads SO_PEERCRED
 before forking, outside any user namespace, so the uids are the host's.
+
+Latency: the parent imports what the handlers need before it forks anything, and
+keeps one spare child forked ahead of the next connection.  The spare has joined
+the user namespace and opened the state database already; the parent passes it
+the accepted, peer-checked connection over a socketpair (SCM_RIGHTS), and forks
+the next spare once no connection is being served (SIGCHLD wakes the loop) or,
+while some stay open (logs -f, attach), after SPARE_DELAY without a new one.
+Connections arriving while there is no spare get a child forked for them.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import select
 import selectors
 import signal
 import socket
@@ -27,6 +36,8 @@ from pathlib import Path
 from engine.errors import HullError, InvalidArgument, StorageError
 
 SD_LISTEN_FDS_START = 3
+SPARE_DELAY = 0.05  # seconds without a new connection before forking a spare while others are served
+SPARE_RETRY = 1.0   # after a spare ended on its own or could not be forked
 
 
 class Listener:
@@ -147,6 +158,10 @@ class Service:
         self.idle_timeout = idle_timeout
         self.ctx_factory = ctx_factory   # -> EngineConfig, called in each child
         self.children: set[int] = set()
+        self.spare: Spare | None = None
+        self.busy_until = 0.0   # while children run: no spare before this time.monotonic()
+        self.retry_at = 0.0     # nor before this one, after a spare failed
+        self.wakeup: tuple[int, ...] = ()
         self.stopping = False
 
     def serve(self) -> None:
@@ -156,6 +171,11 @@ class Service:
             sel.register(listener.sock, selectors.EVENT_READ, listener)
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
+        # A child's exit wakes select (through the wakeup pipe): reap it, fork the spare.
+        self.wakeup = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(self.wakeup[1], warn_on_full_buffer=False)
+        signal.signal(signal.SIGCHLD, lambda _s, _f: None)
+        sel.register(self.wakeup[0], selectors.EVENT_READ, None)
         last_activity = time.monotonic()
         try:
             while not self.stopping:
@@ -168,7 +188,17 @@ class Service:
                     if remaining <= 0 and not self.children:
                         break
                     timeout = max(0.05, min(timeout, remaining))
+                if self.spare is None:
+                    now = time.monotonic()
+                    wait = max(self.retry_at - now, self.busy_until - now if self.children else 0.0)
+                    if wait <= 0:
+                        self._start_spare()
+                    else:
+                        timeout = min(timeout, wait)
                 for key, _ in sel.select(timeout):
+                    if key.data is None:
+                        _drain(self.wakeup[0])
+                        continue
                     try:
                         self._accept(key.data)
                     except Exception as exc:  # noqa: BLE001 - one bad accept must not end the service
@@ -176,6 +206,9 @@ class Service:
                     last_activity = time.monotonic()
         finally:
             sel.close()
+            signal.set_wakeup_fd(-1)
+            if self.spare is not None:
+                self.spare.sock.close()  # the spare sees EOF and exits
             for listener in self.listeners:
                 listener.sock.close()
                 if listener.path is not None:
@@ -189,12 +222,12 @@ class Service:
 
     def _reap(self) -> None:
         for pid in list(self.children):
-            try:
-                done, _ = os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                done = pid
-            if done:
+            if _exited(pid):
                 self.children.discard(pid)
+        if self.spare is not None and _exited(self.spare.pid):
+            self.spare.sock.close()  # it gave up (its namespaces went away): fork another, later
+            self.spare = None
+            self.retry_at = time.monotonic() + SPARE_RETRY
 
     def _accept(self, listener: Listener) -> None:
         try:
@@ -205,7 +238,11 @@ class Service:
             if exc.errno in (errno.EMFILE, errno.ENFILE):
                 time.sleep(0.1)  # out of descriptors: let children finish
             return
+        self.busy_until = time.monotonic() + SPARE_DELAY
         if not peer_allowed(conn):
+            conn.close()
+            return
+        if self._hand_over(conn):
             conn.close()
             return
         try:
@@ -220,14 +257,30 @@ class Service:
             self.children.add(pid)
             return
         # child: serve this connection, then exit without running the parent's cleanup
+        self._child(lambda: self._serve_one(conn))
+
+    def _serve_one(self, conn: socket.socket) -> None:
+        from engine.api import context
+
+        context.set_factory(self.ctx_factory)
+        conn.setblocking(True)
+        serve_connection(conn)
+
+    def _child(self, body) -> None:
+        """In a forked child: drop the parent's sockets and signal handlers, run
+        `body`, and exit without ever returning into the accept loop."""
         code = 0
         try:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.set_wakeup_fd(-1)
+            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+                signal.signal(signum, signal.SIG_DFL)
+            for fd in self.wakeup:
+                os.close(fd)
             for other in self.listeners:
                 other.sock.close()
-            conn.setblocking(True)
-            serve_connection(conn, self.ctx_factory)
+            if self.spare is not None:
+                self.spare.sock.close()  # else the spare would not see EOF when the parent ends
+            body()
         except BaseException:  # noqa: BLE001 - a child must never return into the accept loop
             code = 1
         finally:
@@ -237,13 +290,112 @@ class Service:
             finally:
                 os._exit(code)
 
+    # -- the spare child -------------------------------------------------------------
+    def _start_spare(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            pid = os.fork()
+        except OSError:
+            ours.close()
+            theirs.close()
+            self.retry_at = time.monotonic() + SPARE_RETRY
+            return
+        if pid:
+            theirs.close()
+            self.spare = Spare(pid, ours)
+            return
+        ours.close()
+        self._child(lambda: self._spare_main(theirs))
 
-def serve_connection(conn: socket.socket, ctx_factory) -> None:
-    from engine.api import context
+    def _spare_main(self, sock: socket.socket) -> None:
+        from engine.api import context
+
+        context.set_factory(self.ctx_factory)
+        pause = context.warm_up()
+        watch = None
+        if pause is not None:  # its namespaces joined: watch it, they go stale when it exits
+            try:
+                watch = os.pidfd_open(pause)
+            except ProcessLookupError:
+                return  # gone already: the parent forks another spare
+        conn = wait_for_connection(sock, watch)
+        if conn is not None:
+            serve_connection(conn)
+
+    def _hand_over(self, conn: socket.socket) -> bool:
+        """Pass `conn` to the spare; False when there is none or it is gone."""
+        spare, self.spare = self.spare, None
+        if spare is None:
+            return False
+        try:
+            socket.send_fds(spare.sock, [b"c"], [conn.fileno()])
+            passed = True
+        except OSError:  # it shut its end: it is exiting (see wait_for_connection)
+            passed = False
+        spare.sock.close()
+        self.children.add(spare.pid)  # reaped with the connection children
+        return passed
+
+
+class Spare:
+    def __init__(self, pid: int, sock: socket.socket) -> None:
+        self.pid = pid
+        self.sock = sock   # the parent's end of the socketpair the connection is passed on
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 512):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def _exited(pid: int) -> bool:
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return bool(done)
+
+
+def wait_for_connection(sock: socket.socket, watch: int | None) -> socket.socket | None:
+    """The spare's wait: the connection the parent passes, or None when the parent
+    ended or the pause process went away (its namespaces would be stale: refuse
+    further hand-overs by shutting our end, then take only what was sent already)."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    if watch is not None:
+        poller.register(watch, select.POLLIN)
+    while True:
+        ready = {fd for fd, _ in poller.poll()}
+        if sock.fileno() in ready:
+            break
+        if watch in ready:
+            sock.shutdown(socket.SHUT_RD)  # the parent's send fails now: it forks a child instead
+            sock.setblocking(False)
+            break
+    try:
+        _msg, fds, _flags, _addr = socket.recv_fds(sock, 1, 1)
+    except (BlockingIOError, ConnectionError):
+        return None
+    finally:
+        sock.close()
+        if watch is not None:
+            os.close(watch)
+    if not fds:
+        return None  # EOF: the service ended
+    conn = socket.socket(fileno=fds[0])
+    conn.setblocking(True)
+    return conn
+
+
+def serve_connection(conn: socket.socket) -> None:
+    """Serve the requests of one connection (keep-alive) until the client is done;
+    the API context's factory is set already."""
     from engine.api.http import ClientGone, Connection
     from engine.api.router import dispatch
 
-    context.set_factory(ctx_factory)
     connection = Connection(conn)
     try:
         for request in connection.requests():
@@ -268,7 +420,7 @@ PRELOAD = (
     "engine.services.events", "engine.spec.parse", "engine.spec.generate", "engine.store",
     "engine.runtime.userns", "engine.runtime.syscalls", "engine.network.lifecycle", "engine.network.pasta",
     "engine.network.ports",
-    "engine.monitor.launch",
+    "engine.monitor.launch", "shutil",
 )
 
 
@@ -284,6 +436,9 @@ def preload() -> None:
     router._load()
     for name in PRELOAD:
         importlib.import_module(name)
+    from engine.runtime.syscalls import SYSCALLS
+
+    SYSCALLS.preload()  # setns through cffi: the declarations parsed and libc opened once
 
 
 def run(uris: list[str], idle_timeout: float, ctx_factory) -> None:

@@ -58,6 +58,7 @@ class ContainerSummary(Record):
     size_root_fs: int | None = None
     ports: list[dict] = Factory(list)
     auto_remove: bool = False
+    _options: dict = Factory(dict)  # the creation options, for callers needing more (the API's NetworkMode)
 
     @property
     def created_at(self) -> str:
@@ -103,7 +104,7 @@ def summarize(store: Any, c: Container, with_size: bool = False, now: float | No
         exit_code=c.exit_code, exited=c.state in (S.EXITED, S.STOPPED), pid=c.pid if c.state.active else 0,
         started_at=c.started_at, finished_at=c.finished_at, labels=dict(c.labels),
         mounts=[m.get("destination", "") for m in opts.get("mounts", [])], pod=c.pod,
-        restarts=c.restart_count, health=c.health, auto_remove=bool(opts.get("rm")),
+        restarts=c.restart_count, health=c.health, auto_remove=bool(opts.get("rm")), _options=opts,
     )
     if opts.get("publish"):  # the host ports in force while running, else the requested ones
         from engine.network.ports import published, requested, to_dicts
@@ -122,12 +123,13 @@ def summarize(store: Any, c: Container, with_size: bool = False, now: float | No
     return summary
 
 
-def list_containers(cfg: EngineConfig, opts: ListOptions | None = None) -> list[ContainerSummary]:
+def list_containers(cfg: EngineConfig, opts: ListOptions | None = None, store: Any = None) -> list[ContainerSummary]:
+    """`store`: one the caller has open already (the API service keeps one per connection)."""
     opts = opts or ListOptions()
     for key in opts.filters:
         if key not in FILTERS:
             raise InvalidArgument(f"{key} is an invalid filter")
-    store = open_store(cfg)
+    store = store or open_store(cfg)
     rows = store.containers.list()  # newest first
     containers = [reconcile(store, c) for c in rows]
     if opts.latest:
