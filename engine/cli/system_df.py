@@ -25,24 +25,26 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
 
     from engine.services.system import df
 
-    usage = df(ctx.config())
+    usage = df(ctx.config(), detail=True)
     out = Printer()
+    ctrs, vols = usage.containers, usage.volumes
+    # Podman's printSummary: running containers are active, the others' writable layers
+    # reclaimable; a volume's links count as active, an unused volume's size reclaimable
     summary = [
-        {"Type": "Images", "Total": len(usage.images), "Active": usage.images_active,
-         "RawSize": usage.images_size, "RawReclaimable": usage.images_reclaimable,
-         "Size": human_size_compact(usage.images_size),
-         "Reclaimable": f"{human_size_compact(usage.images_reclaimable)} "
-                        f"({_percent(usage.images_reclaimable, usage.images_size)})"},
-        {"Type": "Containers", "Total": len(usage.containers), "Active": 0, "RawSize": 0,
-         "RawReclaimable": 0, "Size": "0B", "Reclaimable": "0B (0%)"},
-        {"Type": "Local Volumes", "Total": len(usage.volumes), "Active": 0, "RawSize": 0,
-         "RawReclaimable": 0, "Size": "0B", "Reclaimable": "0B (0%)"},
+        _summary_row("Images", len(usage.images), usage.images_active, usage.images_size,
+                     usage.images_reclaimable),
+        _summary_row("Containers", len(ctrs), sum(c.state == "running" for c in ctrs),
+                     sum(c.size_rw or 0 for c in ctrs), sum(c.size_rw or 0 for c in ctrs if c.state != "running")),
+        _summary_row("Local Volumes", len(vols), sum(v.links for v in vols), sum(v.size for v in vols),
+                     sum(v.size for v in vols if not v.links)),
     ]
     spec = format_spec(args.format)
+    now = time.time()
     if spec is not None:
         if spec.kind == "json":
             out.json(summary if not args.verbose else {"Images": [i.__dict__ for i in usage.images],
-                                                         "Containers": [], "Volumes": []})
+                                                         "Containers": [_ctr_row(c, now) for c in ctrs],
+                                                         "Volumes": [v.__dict__ for v in vols]})
         else:
             out.formatted(spec, summary)
         return 0
@@ -50,7 +52,6 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
         out.table(summary, [("Type", "TYPE"), ("Total", "TOTAL"), ("Active", "ACTIVE"), ("Size", "SIZE"),
                             ("Reclaimable", "RECLAIMABLE")])
         return 0
-    now = time.time()
     rows = []
     for image in usage.images:
         for name in image.names or [""]:
@@ -64,12 +65,26 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
                      ("Size", "SIZE"), ("Shared", "SHARED SIZE"), ("Unique", "UNIQUE SIZE"),
                      ("Containers", "CONTAINERS")])
     out.lines(["", "Containers space usage:", ""])
-    out.table([], [("ID", "CONTAINER ID"), ("Image", "IMAGE"), ("Command", "COMMAND"),
-                   ("Volumes", "LOCAL VOLUMES"), ("Size", "SIZE"), ("Created", "CREATED"),
-                   ("Status", "STATUS"), ("Names", "NAMES")])
+    out.table([_ctr_row(c, now) for c in sorted(ctrs, key=lambda c: c.id)],
+              [("ID", "CONTAINER ID"), ("Image", "IMAGE"), ("Command", "COMMAND"), ("Volumes", "LOCAL VOLUMES"),
+               ("Size", "SIZE"), ("Created", "CREATED"), ("Status", "STATUS"), ("Names", "NAMES")])
     out.lines(["", "Local Volumes space usage:", ""])
-    out.table([], [("Name", "VOLUME NAME"), ("Links", "LINKS"), ("Size", "SIZE")])
+    out.table([{"Name": v.name, "Links": v.links, "Size": human_size_compact(v.size)} for v in vols],
+              [("Name", "VOLUME NAME"), ("Links", "LINKS"), ("Size", "SIZE")])
     return 0
+
+
+def _summary_row(kind: str, total: int, active: int, size: int, reclaimable: int) -> dict:
+    return {"Type": kind, "Total": total, "Active": active, "RawSize": size, "RawReclaimable": reclaimable,
+            "Size": human_size_compact(size),
+            "Reclaimable": f"{human_size_compact(reclaimable)} ({_percent(reclaimable, size)})"}
+
+
+def _ctr_row(c, now: float) -> dict:
+    """One line of `df -v`'s containers: Podman's dfContainer fields."""
+    return {"ID": c.id[:12], "Image": c.image_id[:12], "Command": " ".join(c.command),
+            "Volumes": len(c.mounts), "Size": human_size_compact(c.size_rw or 0),
+            "Created": human_duration(now - c.created), "Status": c.state, "Names": c.names[0] if c.names else ""}
 
 
 def _repo_tag(name: str) -> tuple[str, str]:

@@ -188,19 +188,36 @@ class ImageUsage:
 
 
 @dataclass
+class VolumeUsage:
+    name: str
+    links: int  # containers using it
+    size: int
+
+
+@dataclass
 class DiskUsage:
     images: list[ImageUsage] = field(default_factory=list)
     images_size: int = 0  # unique layers counted once
     images_reclaimable: int = 0
     images_active: int = 0
-    containers: list[Any] = field(default_factory=list)
-    volumes: list[Any] = field(default_factory=list)
+    containers: list[Any] = field(default_factory=list)  # ContainerSummary with sizes (detail=True)
+    volumes: list[VolumeUsage] = field(default_factory=list)  # (detail=True)
 
 
-def df(cfg: EngineConfig) -> DiskUsage:
-    """What images (and, later, containers and volumes) take on disk."""
+def df(cfg: EngineConfig, detail: bool = False) -> DiskUsage:
+    """What images take on disk, how many containers use each; with `detail` also the
+    containers' writable layers and the volumes (walked: the costly part)."""
     store = open_store(cfg)
+    if detail:
+        from engine.services.common import enter_userns
+
+        enter_userns(cfg)  # rootless: container upper dirs and volumes hold subuid-owned files
     images = store.images.list()
+    in_use: dict[str, int] = {}
+    for c in store.containers.list():
+        if c.image_id:
+            key = id_hex(c.image_id)
+            in_use[key] = in_use.get(key, 0) + 1
     layer_sizes = {layer.chain_id: int(layer.size) for layer in store.layers.list()}
     users: dict[str, int] = {}
     for image in images:
@@ -212,9 +229,20 @@ def df(cfg: EngineConfig) -> DiskUsage:
         usage.images.append(ImageUsage(
             id=id_hex(image.id), names=list(image.names), created=parse_time(image.created),
             size=int(image.size or 0), shared_size=shared, unique_size=int(image.size or 0) - shared,
+            containers=in_use.get(id_hex(image.id), 0),
         ))
     usage.images_size = sum(layer_sizes.get(c, 0) for c in users)
-    usage.images_reclaimable = usage.images_size  # no containers use images yet
+    # Podman: what images without containers hold (their unique bytes are what is in use)
+    used = [u for u in usage.images if u.containers]
+    usage.images_active = len(used)
+    usage.images_reclaimable = usage.images_size - sum(u.unique_size for u in used)
+    if detail:
+        from engine.services.container_list import ListOptions, list_containers
+        from engine.services.volumes import _size
+
+        usage.containers = list_containers(cfg, ListOptions(all=True, size=True), store=store)
+        usage.volumes = [VolumeUsage(v.name, len(store.volumes.users(v.name)), _size(v.data_path))
+                         for v in store.volumes.list()]
     return usage
 
 

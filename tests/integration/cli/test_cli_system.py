@@ -47,6 +47,29 @@ def test_system_df(hull):
     assert json.loads(hull("system", "df", "--format", "json").ok().stdout)[0]["Total"] == 1
 
 
+def test_system_df_counts_containers_and_volumes(hull_any, busybox_image):
+    """Hull's df showed 0 containers and 0 volumes whatever existed; Podman counts them:
+    a container makes its image active, a volume's links are active, -v lists both."""
+    h = hull_any
+    h.load(busybox_image)
+    h("volume", "create", "unused").ok()
+    h("create", "--name", "c1", "-v", "data:/data", "busybox", "true").ok()
+    h("create", "--name", "c2", "busybox", "true").ok()
+    rows = {line.split()[0]: line.split() for line in h("system", "df").ok().lines[1:]}
+    assert rows["Images"][1:3] == ["1", "1"]
+    assert rows["Containers"][1:3] == ["2", "0"]  # none running
+    assert rows["Local"][2:4] == ["2", "1"]  # "Local Volumes": two, one linked
+    doc = {d["Type"]: d for d in json.loads(h("system", "df", "--format", "json").ok().stdout)}
+    assert doc["Containers"]["Total"] == 2 and doc["Local Volumes"]["Total"] == 2
+    verbose = h("system", "df", "-v").ok().stdout
+    containers = verbose.split("Containers space usage:")[1].split("Local Volumes space usage:")[0]
+    assert [line.split()[-1] for line in containers.strip().splitlines()[1:]] == sorted(
+        ["c1", "c2"], key=lambda n: h("inspect", "-f", "{{.Id}}", n).ok().stdout)
+    volumes = verbose.split("Local Volumes space usage:")[1].strip().splitlines()
+    assert volumes[0].split() == ["VOLUME", "NAME", "LINKS", "SIZE"]
+    assert sorted(line.split()[:2] for line in volumes[1:]) == [["data", "1"], ["unused", "0"]]
+
+
 def test_system_reset(hull):
     hull("info").ok()
     seed_image(hull.root, hull.runroot, ["localhost/a:1"])
