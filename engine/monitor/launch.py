@@ -14,8 +14,6 @@ the monitor inherits.
 from __future__ import annotations
 
 import os
-import select
-import socket
 import sys
 import time
 from pathlib import Path
@@ -27,7 +25,11 @@ from engine.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import socket
+
     from engine.config import EngineConfig
+# `socket` (with its enums and selectors) is imported where used: `prespawn` runs
+# before the CLI's other imports and only needs _socket's socketpair.
 
 _ENGINE_PARENT = str(Path(engine.__file__).resolve().parent.parent)
 STALE_FILES = ("exit", "exit.tmp", "pid", "runtime.pid", "monitor.pid", "attach", "stopped-by-user")
@@ -96,7 +98,9 @@ def prespawn(cfg: EngineConfig, *, remover: bool = False) -> None:
         err_fd = _unnamed_file(str(cfg.runroot))
     except OSError:
         return  # start_monitor spawns one the usual way (and reports any error)
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    import _socket
+
+    ours, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         pid = _spawn([sys.executable, "-S", "-P", "-m", "engine.monitor", "-"], err_fd, theirs.fileno(),
                      monitor_env(cfg, theirs.fileno()))
@@ -154,6 +158,8 @@ def start_monitor(cfg: EngineConfig, cid: str, *, attach: bool = False,
         _send_config(ours, paths.monitor_json, {"cid": cid, "attach": attach,
                                                 "remover": os.getpid() if early.remover and attach else 0}, listen)
     else:
+        import socket
+
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         argv = [sys.executable, "-S", "-P", "-m", "engine.monitor", cid] + (["--attach"] if attach else [])
         try:
@@ -222,6 +228,7 @@ def _send_config(sock: socket.socket, path: str, extra: dict | None = None, fds:
     message: the monitor then needs no json and no parsing child of its own.
     Unreadable: nothing is sent and the monitor reads the file itself (and reports)."""
     import json
+    import socket
 
     from engine.monitor.process import pack_msg
 
@@ -242,6 +249,8 @@ def _send_config(sock: socket.socket, path: str, extra: dict | None = None, fds:
 
 
 def _read_message(sock: socket.socket, timeout: float) -> dict | None:
+    import select
+
     from engine.monitor.process import unpack_msgs
 
     buf = bytearray()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import signal
 from pathlib import Path
 
 from engine.errors import HullError
@@ -125,6 +124,7 @@ def _read_exact(fd: int, size: int) -> bytes:
 
 def _child(ready_w: int, go_r: int, status_w: int, argv: list[str]) -> None:
     """Runs in the grandchild: never returns, reports failures as `E<errno> <step>`."""
+    import signal
     from engine.runtime.syscalls import CLONE_NEWNS, CLONE_NEWUSER, MS_REC, MS_SLAVE, SYSCALLS
 
     step = "unshare"
@@ -202,6 +202,7 @@ def _write_maps(pid: int, maps: UserIDMaps) -> None:
 
 def _spawn(maps: UserIDMaps) -> PauseProcess:
     """Create the pause process; the caller holds the lock."""
+    import signal  # not at the top: every rootless command imports this module, few spawn or kill
     from engine.runtime.syscalls import SYSCALLS
 
     argv = _pause_argv()
@@ -282,6 +283,8 @@ def ensure_pause(runroot: Path, maps_factory) -> tuple[PauseProcess, bool]:
 
 def stop_pause(runroot: Path) -> bool:
     """Kill the pause process (`hull system migrate`/`reset`); True if one was running."""
+    import signal
+
     with _Lock(runroot):
         proc = read_pause(runroot)
         (runroot / PID_FILE).unlink(missing_ok=True)

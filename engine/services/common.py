@@ -3,7 +3,6 @@ namespace, reading an image's config, parsing times."""
 
 from __future__ import annotations
 
-import json
 TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
 if TYPE_CHECKING:
     from typing import Any, Callable
@@ -35,6 +34,8 @@ def image_config(store: Any, image: Any) -> dict:
     digest = config if isinstance(config, str) and config.startswith("sha256:") else image.id
     try:
         data = store.blobs.read_bytes(digest, 16 << 20)
+        import json  # here, not at the top: run/start import this module before their monitor spawns
+
         doc = json.loads(data)
     except HullError:
         raise
@@ -47,6 +48,8 @@ def image_config(store: Any, image: Any) -> dict:
 
 def image_manifest(store: Any, image: Any) -> dict:
     try:
+        import json
+
         return json.loads(store.blobs.read_bytes(image.digest, 4 << 20))
     except HullError:
         raise
