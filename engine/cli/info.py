@@ -18,10 +18,18 @@ def build(p: HullParser) -> None:
     p.add_bool("-D", "--debug", help="Display additional debug information")
 
 
+# JSON keys whose Go field name is not the key capitalised (define.HostInfo, IDMap, SecurityInfo)
+_GO_NAMES = {"os": "OS", "cpus": "CPUs", "cgroupVersion": "CgroupsVersion", "idMappings": "IDMappings",
+             "ociRuntime": "OCIRuntime", "uidmap": "UIDMap", "gidmap": "GIDMap", "container_id": "ContainerID",
+             "host_id": "HostID", "size": "Size", "cpuUtilization": "CPUUtilization",
+             "slirp4netns": "Slirp4NetNS"}
+
+
 def go_fields(obj: Any) -> Any:
-    """camelCase JSON keys -> Go field names (memTotal -> MemTotal) for templates."""
+    """camelCase JSON keys -> Go field names (memTotal -> MemTotal, os -> OS) for templates."""
     if isinstance(obj, dict):
-        return {(k[:1].upper() + k[1:] if k[:1].isalpha() else k): go_fields(v) for k, v in obj.items()}
+        return {_GO_NAMES.get(k) or (k[:1].upper() + k[1:] if k[:1].isalpha() else k): go_fields(v)
+                for k, v in obj.items()}
     if isinstance(obj, list):
         return [go_fields(v) for v in obj]
     return obj

@@ -131,9 +131,18 @@ def info(cfg: EngineConfig) -> dict[str, Any]:
     mem = _meminfo()
     allocated, used = _fs_usage(str(cfg.root))
     rootless = cfg.rootless
+    socket = cfg.runroot / "hull.sock"
     return {
         "host": {
             "arch": _arch(),
+            "cgroupManager": "cgroupfs",
+            "cgroupVersion": _cgroup_version(),
+            "databaseBackend": "sqlite",
+            "eventLogger": "file",
+            "logDriver": "k8s-file",
+            "ociRuntime": {"name": "builtin", "package": "hull", "path": "", "version": VERSION},
+            "remoteSocket": {"exists": socket.is_socket(), "path": str(socket)},
+            "serviceIsRemote": False,
             "cpus": os.cpu_count() or 0,
             "distribution": {
                 "codename": release.get("VERSION_CODENAME", ""),
@@ -153,7 +162,7 @@ def info(cfg: EngineConfig) -> dict[str, Any]:
         },
         "registries": _registries(cfg),
         "store": {
-            "containerStore": {"number": 0, "paused": 0, "running": 0, "stopped": 0},
+            "containerStore": _container_counts(store),
             "graphDriverName": "overlay",
             "graphRoot": str(cfg.root),
             "graphRootAllocated": allocated,
@@ -173,6 +182,18 @@ def info(cfg: EngineConfig) -> dict[str, Any]:
             "Version": VERSION,
         },
     }
+
+
+def _cgroup_version() -> str:
+    return "v2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "v1"
+
+
+def _container_counts(store: Any) -> dict[str, int]:
+    """Podman's ContainerStore: every container, and those running, paused, or neither."""
+    states = [str(c.state.value) for c in store.containers.list()]
+    running, paused = states.count("running"), states.count("paused")
+    return {"number": len(states), "paused": paused, "running": running,
+            "stopped": len(states) - running - paused}
 
 
 # ---------------------------------------------------------------- df

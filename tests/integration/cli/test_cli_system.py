@@ -25,7 +25,22 @@ def test_info_paths_and_formats(hull):
     assert doc["store"]["imageStore"]["number"] == 0
     assert hull("info", "--format", "{{.Store.GraphRoot}}").ok().stdout == f"{hull.root}\n"
     assert json.loads(hull("info", "-f", "json").ok().stdout)["store"]["runRoot"] == str(hull.runroot)
-    assert hull("system", "info", "--format", "{{.Host.Os}}").ok().stdout == "linux\n"
+    assert hull("system", "info", "--format", "{{.Host.OS}}").ok().stdout == "linux\n"  # Go's field name
+
+
+def test_info_counts_containers_and_has_podman_fields(hull_any, busybox_image):
+    """Scripts read {{.Store.ContainerStore.Number}}, {{.Host.OS}}, {{.Host.CgroupsVersion}},
+    {{.Host.RemoteSocket.Path}}: Hull had 0 containers always and no such fields."""
+    h = hull_any
+    h.load(busybox_image)
+    h("create", "busybox", "true").ok()
+    fmt = ("{{.Store.ContainerStore.Number}} {{.Store.ContainerStore.Stopped}} {{.Host.OS}} "
+           "{{.Host.CgroupsVersion}} {{.Host.OCIRuntime.Name}} {{.Host.RemoteSocket.Path}}")
+    number, stopped, os_name, cgroups, runtime, socket = h("info", "--format", fmt).ok().stdout.split()
+    assert (number, stopped, os_name, runtime) == ("1", "1", "linux", "builtin")
+    assert cgroups in ("v1", "v2") and socket == f"{h.runroot}/hull.sock"
+    doc = json.loads(h("info", "--format", "json").ok().stdout)
+    assert doc["host"]["eventLogger"] == "file" and doc["store"]["containerStore"]["running"] == 0
 
 
 def test_info_shows_registries_conf(hull):
