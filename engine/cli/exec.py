@@ -54,7 +54,7 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
             raise InvalidArgument("exec requires the name or ID of a container or the --latest flag")
         name, command = first, rest
     if not command:
-        raise InvalidArgument("must provide a non-empty command to start an exec session")
+        raise InvalidArgument("must provide a non-empty command to start an exec session: invalid argument")
     from engine.cli.terminal import RawMode, parse_detach_keys
     io = ctx.service("container_io")
     from engine.spec import parse

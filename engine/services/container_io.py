@@ -98,7 +98,7 @@ def build_process(spec: dict, opts: ExecOptions, root_fd: int) -> dict:
 
     base = dict(spec.get("process") or {})
     if not opts.cmd:
-        raise InvalidArgument("must provide a non-empty command to start an exec session")
+        raise InvalidArgument("must provide a non-empty command to start an exec session: invalid argument")
     process: dict[str, Any] = {
         "terminal": bool(opts.tty),
         "args": list(opts.cmd),

@@ -27,6 +27,7 @@ import pytest
     (["wait", "--condition", "sleepy", "x"], 125, "unknown condition"),
     (["events", "--filter", "bogus=1", "--stream=false"], 125, "invalid filter"),
     (["exec"], 125, "exec requires the name or ID of a container"),
+    (["exec", "nope"], 125, "must provide a non-empty command to start an exec session: invalid argument"),
     (["cp", "a", "b"], 125, "you must use just one container"),
 ])
 def test_one_line_errors(hull, argv, code, text):
