@@ -178,3 +178,48 @@ def rootless_user_or_skip():
 def test_bad_arguments(hull):
     hull("system", "service", "--time", "soon").assert_error(125, contains="--time")
     hull("system", "service", "--time", "0", "http://x").assert_error(125, contains="unix://")
+
+
+def _with_busybox(hull, busybox_image) -> None:
+    hull.load(busybox_image)
+    hull("tag", busybox_image.id.split(":", 1)[1], "busybox").ok()
+
+
+def test_service_sees_the_store_as_it_is_after_a_reset(hull_any, busybox_image):
+    """The service keeps a child ready with the state database open: after `hull system
+    reset` its clients see the new, empty store, not the removed one."""
+    from tests.fixtures.api import start_service
+
+    _with_busybox(hull_any, busybox_image)
+    hull_any("create", "--name", "before", "busybox", "true").ok()
+    svc = start_service(hull_any, socket_path=hull_any.base / "svc" / "api.sock")  # outside the reset dirs
+    try:
+        assert svc.docker("ps", "-a", "--format", "{{.Names}}").ok().stdout.split() == ["before"]
+        time.sleep(1)  # the next child is made and ready by now (not a timing assert: both paths must pass)
+        hull_any("system", "reset", "--force").ok()
+        assert svc.docker("ps", "-a", "--format", "{{.Names}}").ok().stdout.split() == []
+        assert svc.docker("images", "-q").ok().stdout.split() == []
+    finally:
+        svc.stop()
+
+
+@pytest.mark.rootless
+def test_containers_run_through_the_service_after_the_pause_process_went(hull_rootless, busybox_image,
+                                                                           api_service):
+    """Rootless: once the pause process is gone (`system migrate` and `reset` stop it), the
+    service's next containers share the new pause process's user namespace, as the CLI's
+    do (not the old namespace a child made ready beforehand had joined)."""
+    _with_busybox(hull_rootless, busybox_image)
+    svc = api_service(hull_rootless)
+    svc.docker("ps").ok()
+    time.sleep(1)  # the next child has joined this pause process's namespaces by now
+    pid_file = hull_rootless.runroot / "pause.pid"
+    old = int(pid_file.read_text().split()[0])
+    os.kill(old, 9)
+    wait_for(lambda: not os.path.exists(f"/proc/{old}"), 10, what="the pause process to end")
+    svc.docker("run", "-d", "--name", "after", "busybox", "sleep", "300").ok()
+    pid = int(hull_rootless("inspect", "-f", "{{.State.Pid}}", "after").ok().stdout)
+    new = int(pid_file.read_text().split()[0])
+    assert new != old and os.readlink(f"/proc/{pid}/ns/user") == os.readlink(f"/proc/{new}/ns/user")
+    assert hull_rootless("exec", "after", "echo", "inside").ok().stdout.strip() == "inside"
+    svc.docker("rm", "-f", "after").ok()
