@@ -103,7 +103,7 @@ Options:
 
 def _usage_text() -> str:
     width = max(len(n) for n in COMMANDS) + 1
-    lines = ["Manage images and containers", "", "Usage:", "  hull [options] [command]", "",
+    lines = ["Manage pods, containers and images", "", "Usage:", "  hull [options] [command]", "",
              "Available Commands:"]
     lines += [f"  {name.ljust(width)} {help_}" for name, (_, help_) in sorted(COMMANDS.items())]
     return "\n".join(lines) + "\n\n" + _GLOBAL_HELP

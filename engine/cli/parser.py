@@ -159,6 +159,7 @@ class HullParser(argparse.ArgumentParser):
         epilog = None
         if examples:
             epilog = "Examples:\n" + "\n".join(f"  {e}" for e in examples)
+        self._examples = tuple(examples)
         super().__init__(
             prog=prog,
             description=description,
@@ -195,6 +196,27 @@ class HullParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise InvalidArgument(_cobra_message(message))
+
+    def format_help(self) -> str:
+        """Cobra's layout, as `podman CMD --help`: summary, Usage:, Examples:, then
+        Options: sorted by name, `  -a, --all` / `      --long TYPE`, help in one column."""
+        usage = (self.usage or f"{self.prog} [options]").replace("%(prog)s", self.prog)
+        lines = [self.description or "", "", "Usage:", f"  {usage}", ""]
+        if self._examples:
+            lines += ["Examples:", *(f"  {e}" for e in self._examples), ""]
+        rows = []
+        for action in self._actions:
+            if not action.option_strings or action.help == argparse.SUPPRESS or action.dest == "help":
+                continue  # cobra lists no help flag
+            short = next((o for o in action.option_strings if len(o) == 2), "")
+            long = next((o for o in action.option_strings if o.startswith("--")), "")
+            left = f"  {short}, {long}" if short and long else f"      {long}" if long else f"  {short}"
+            if action.nargs != 0:
+                left += f" {action.metavar or 'string'}"
+            rows.append(((long or short).lstrip("-"), left, action.help or ""))
+        width = max((len(left) for _, left, _ in rows), default=0)
+        lines += ["Options:", *(f"{left.ljust(width)}   {text}".rstrip() for _, left, text in sorted(rows))]
+        return "\n".join(lines) + "\n"
 
     def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
         if message:

@@ -75,6 +75,21 @@ def test_help_and_version_exit_0(capsys):
     assert code == 0 and "--no-trunc" in out
 
 
+def test_command_help_has_cobras_shape(capsys):
+    """`hull ps --help` is laid out as `podman ps --help`: summary, Usage:, Examples:,
+    Options: sorted, `  -a, --all` / `      --long TYPE`, help texts in one column."""
+    code, out, _ = run(["ps", "--help"], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[:4] == ["List containers", "", "Usage:", "  hull ps [options]"]
+    assert lines[5] == "Examples:" and "Options:" in lines
+    opts = lines[lines.index("Options:") + 1:]
+    assert opts[0].startswith("  -a, --all   ") and any(o.startswith("      --external   ") for o in opts)
+    assert any(o.startswith("  -f, --filter strings   ") for o in opts)
+    assert len({o.index(o.split("  ")[-1].lstrip()) for o in opts if o.strip()}) == 1  # one help column
+    assert not any("--help" in o or "--hull-false" in o for o in opts)
+
+
 def test_flag_needs_argument(capsys):
     code, _, err = run(["images", "--format"], capsys)
     assert code == 125 and "Error: flag needs an argument: --format" in err

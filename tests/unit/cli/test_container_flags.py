@@ -216,5 +216,5 @@ def test_help_lists_every_issue_flag():
                  "--health-retries", "--health-timeout", "--health-start-period", "--health-on-failure",
                  "-l, --label", "--annotation", "--stop-signal", "--stop-timeout", "--userns", "--uidmap",
                  "--gidmap", "--pull", "--replace", "--cidfile", "-a, --attach", "--sig-proxy", "--log-driver",
-                 "--log-opt", "--device", "--sysctl", "--tz, --timezone", "--detach-keys", "--secret"):
+                 "--log-opt", "--device", "--sysctl", "--tz", "--detach-keys", "--secret"):
         assert flag in text, flag
