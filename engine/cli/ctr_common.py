@@ -83,8 +83,9 @@ def targets(cfg: "Any", names: "list[str]", *, all_: bool = False, latest: bool 
     return names
 
 
-def parse_time_arg(text: str, flag: str, now: "float | None" = None) -> float:
-    """--since/--until: a Go duration before now ("10m"), Unix seconds, or RFC 3339 / date."""
+def parse_time_arg(text: str, flag: str, now: "float | None" = None, context: str = "") -> float:
+    """--since/--until: a Go duration before now ("10m"), Unix seconds, or RFC 3339 / date.
+    A bad value: `context` (default logs' `parsing --since "X"`) and Podman's reason."""
     import time as _time
 
     now = _time.time() if now is None else now
@@ -109,7 +110,8 @@ def parse_time_arg(text: str, flag: str, now: "float | None" = None) -> float:
             return datetime.strptime(value, fmt).timestamp()
         except ValueError:
             continue
-    raise InvalidArgument(f'invalid argument "{text}" for "{flag}" flag: unable to parse time "{text}"')
+    where = context or f'parsing {flag} "{text}"'
+    raise InvalidArgument(f"{where}: unable to interpret time value")
 
 
 def go_time(stamp: float) -> str:

@@ -56,8 +56,11 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     from engine.services import events as svc
 
     filters = svc.parse_filters(args.filter)
-    since = parse_time_arg(args.since, "--since") if args.since else None
-    until = parse_time_arg(args.until, "--until") if args.until else None
+    # libpod's events filter words a bad time its own way
+    since = parse_time_arg(args.since, "--since", context=f"unable to convert since time of {args.since}") \
+        if args.since else None
+    until = parse_time_arg(args.until, "--until", context=f"unable to convert until time of {args.until}") \
+        if args.until else None
     spec = format_spec(args.format)
     follow = args.stream and until is None
     out = sys.stdout
