@@ -27,8 +27,9 @@ from pathlib import Path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import subprocess
     from typing import Sequence
+
+    from engine.network.pasta import Spawned
 
     from engine.config import EngineConfig
 
@@ -41,7 +42,7 @@ _NETWORK_FLAGS = ("--network", "--net", "--pod", "--pod-id-file", "-p", "--publi
 class Early:
     """A pasta spawned for a container not created yet."""
 
-    def __init__(self, key: tuple, name: str, path: Path, proc: subprocess.Popen) -> None:
+    def __init__(self, key: tuple, name: str, path: Path, proc: Spawned) -> None:
         self.key = key    # store (root, runroot, rootless) + pasta's ports and extra options
         self.name = name  # file name in {runroot}/netns
         self.path = path
@@ -92,11 +93,13 @@ def prespawn_for_run(cfg: EngineConfig, argv: Sequence[str]) -> None:
     """Start pasta for the container `run` is about to create; never raises.  Call it
     inside Hull's user namespace (as the monitor's prespawn)."""
     try:
+        if not cfg.rootless or not wanted(argv):
+            return  # before any import: `run --network none` pays nothing
         from engine.network import pasta
         from engine.network.lifecycle import default_mode
         from engine.runtime.userns import needs_userns
 
-        if not cfg.rootless or needs_userns() or not wanted(argv) or default_mode(cfg) != "pasta":
+        if needs_userns() or default_mode(cfg) != "pasta":
             return  # not in the user namespace (it failed: create reports it), or another mode
         _sweep(cfg)
         from engine.network import netns
@@ -131,11 +134,7 @@ def discard(early: Early) -> None:
     it has no published port)."""
     import signal
 
-    try:
-        early.proc.communicate(timeout=5)  # it daemonises once configured; then its pid file is there
-    except Exception:  # noqa: BLE001
-        early.proc.kill()
-        early.proc.communicate()
+    early.proc.finish()  # it daemonises once configured; then its pid file is there
     _kill_pid_file(early.pid_file, signal.SIGKILL)
     _remove_files(None, early.name, early.path)
 
