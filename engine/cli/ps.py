@@ -65,7 +65,13 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     if args.quiet and args.size:
         raise InvalidArgument("quiet and size cannot be used together")
     spec = format_spec(args.format, HEADERS)
-    opts = svc.ListOptions(all=args.all, latest=args.latest, last=args.last, filters=parse_filters(args.filter),
+    filters = parse_filters(args.filter)
+    from engine.services.container_list import STATUSES  # loaded already (local), cheap (remote)
+
+    for value in filters.get("status", ()):  # checked up front, as Podman, not per container
+        if value not in STATUSES:
+            raise InvalidArgument(f"unknown container state: {value}: invalid argument")
+    opts = svc.ListOptions(all=args.all, latest=args.latest, last=args.last, filters=filters,
                            size=args.size or _wants_size(args.format))
     found = svc.list_containers(ctx.config(), opts)
     now = time.time()

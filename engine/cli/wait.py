@@ -31,7 +31,7 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     for c in args.condition or ["stopped"]:
         for word in c.split(","):
             if word not in CONDITIONS:
-                raise InvalidArgument(f'unknown condition "{word}"')
+                raise InvalidArgument(f"unknown container state: {word}: invalid argument")  # Podman's wording
             conditions.append(word)
     interval = parse_duration(args.interval, "--interval") if not args.interval.isdigit() \
         else int(args.interval) / 1000.0

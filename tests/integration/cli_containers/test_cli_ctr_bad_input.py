@@ -24,7 +24,8 @@ import pytest
     (["ps", "--filter", "color=red"], 125, "invalid filter"),
     (["ps", "--sort", "sideways"], 125, 'invalid argument "sideways" for "--sort" flag: "sideways" is not a valid '
                                         'value.  Choose from: "command, created'),
-    (["wait", "--condition", "sleepy", "x"], 125, "unknown condition"),
+    (["wait", "--condition", "sleepy", "x"], 125, "unknown container state: sleepy: invalid argument"),
+    (["ps", "-a", "--filter", "status=sleepy"], 125, "unknown container state: sleepy: invalid argument"),
     (["events", "--filter", "bogus=1", "--stream=false"], 125, "invalid filter"),
     (["logs", "--since", "garbage", "x"], 125, 'parsing --since "garbage": unable to interpret time value'),
     (["events", "--since", "garbage", "--stream=false"], 125,
