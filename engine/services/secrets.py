@@ -24,7 +24,12 @@ class CreateOptions:
 
 
 class RemoveReport(RemovalReport):
-    """Podman's secret rm: 1 no such secret, else 125."""
+    """Podman's secret rm exits 125 for any failure, an unknown name too (it sets no
+    exit code of its own, unlike rm and volume rm)."""
+
+    @property
+    def exit_code(self) -> int:
+        return 125 if self.errors else 0
 
 
 def create(cfg: EngineConfig, name: str, data: bytes, opts: CreateOptions | None = None) -> str:

@@ -20,6 +20,7 @@ import pytest
     (["volume", "rm", "nope"], 1, "no such volume"),
     (["volume", "inspect", "nope"], 125, "no such volume"),
     (["secret", "inspect", "nope"], 125, "no such secret"),
+    (["secret", "rm", "nope"], 125, "no such secret"),
     (["kill", "-s", "SIGNOPE", "x"], 125, "signal"),
     (["ps", "--filter", "color=red"], 125, "invalid filter"),
     (["ps", "--sort", "sideways"], 125, 'invalid argument "sideways" for "--sort" flag: "sideways" is not a valid '
