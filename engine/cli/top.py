@@ -23,7 +23,12 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
 
     cfg = ctx.config()
     name = targets(cfg, [args.name] if args.name else [], latest=args.latest)[0]
-    headers, rows = svc.top(cfg, name, list(args.descriptors) + rest)
+    from engine.errors import ContainerNotFound
+
+    try:
+        headers, rows = svc.top(cfg, name, list(args.descriptors) + rest)
+    except ContainerNotFound as err:
+        raise ContainerNotFound(f"unable to look up requested container: {err}") from None  # Podman's words
     for line in tabulate([list(headers)] + [list(r) for r in rows]):
         print(line.rstrip())
     return 0

@@ -16,6 +16,7 @@ import pytest
     (["start", "nope"], 125, "no such container"),
     (["exec", "nope", "true"], 125, "no such container"),
     (["port", "nope"], 125, "no such container"),
+    (["top", "nope"], 125, 'unable to look up requested container: no container with name or ID "nope" found'),
     (["rename", "nope", "x"], 125, "no such container"),
     (["volume", "rm", "nope"], 1, "no such volume"),
     (["volume", "inspect", "nope"], 125, "no such volume"),
