@@ -211,6 +211,13 @@ def _host_config(c: Container, opts: dict, spec: dict) -> dict:
         "PidsLimit": res.get("pids_limit") or 0,
         "Ulimits": ulimits,
         "Sysctls": opts.get("sysctls") or {},
+        # the rest of Podman's InspectContainerHostConfig (no omitempty): zero values, so
+        # templates such as {{.HostConfig.CgroupParent}} render as with Podman
+        "BlkioWeight": 0, "BlkioWeightDevice": None, "BlkioDeviceReadBps": None, "BlkioDeviceWriteBps": None,
+        "BlkioDeviceReadIOps": None, "BlkioDeviceWriteIOps": None, "CgroupConf": None,
+        "CgroupParent": "", "CpuCount": 0, "CpuPercent": 0,
+        "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0, "DiskQuota": 0, "IOMaximumBandwidth": 0,
+        "IOMaximumIOps": 0, "Isolation": "", "KernelMemory": 0,
     }
 
 

@@ -70,3 +70,17 @@ def test_inspect_mounts_template_reads_every_field(bb):
     out = bb("inspect", "--format", "{{range .Mounts}}{{.Type}} {{.Destination}} {{.RW}} {{.Name}};{{end}}",
              "m").ok().stdout
     assert out == "volume /data true vol1;bind /b false ;\n"
+
+
+def test_inspect_hostconfig_has_podmans_fields(bb):
+    """Every field of Podman's HostConfig is there (zero when unset), so templates that
+    read them render instead of failing; Hull lacked CgroupParent, Blkio*, CpuCount..."""
+    import json as _json
+
+    bb("create", "--name", "hc", "busybox", "true").ok()
+    assert bb("inspect", "--format", "{{.HostConfig.CgroupParent}}|{{.HostConfig.BlkioWeight}}|"
+              "{{.HostConfig.KernelMemory}}|{{.HostConfig.Isolation}}", "hc").ok().stdout == "|0|0|\n"
+    host = _json.loads(bb("inspect", "hc").ok().stdout)[0]["HostConfig"]
+    for key in ("BlkioDeviceReadBps", "BlkioWeightDevice", "CgroupConf", "CpuCount", "CpuPercent",
+                "CpuRealtimePeriod", "CpuRealtimeRuntime", "DiskQuota", "IOMaximumBandwidth", "IOMaximumIOps"):
+        assert key in host, key
