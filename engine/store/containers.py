@@ -131,9 +131,9 @@ def check_name(name: str) -> str:
     return name
 
 
-def name_in_use(name: str, cid: str) -> Conflict:
+def name_in_use(name: str, cid: str, prefix: str = "") -> Conflict:
     return Conflict(
-        f'the container name "{name}" is already in use by {cid}. You have to remove that container '
+        f'{prefix}the container name "{name}" is already in use by {cid}. You have to remove that container '
         "to be able to reuse that name: that name is already in use"
     )
 
@@ -258,8 +258,8 @@ class ContainerStore:
                     name = f"{random_name()}_{os.urandom(3).hex()}"
             check_name(name)
             taken = conn.execute("SELECT id FROM containers WHERE name = ?", (name,)).fetchone()
-            if taken is not None:
-                raise name_in_use(name, taken[0])
+            if taken is not None:  # Podman's words come from c/storage, through libpod's create
+                raise name_in_use(name, taken[0], "creating container storage: ")
             conn.execute(
                 "INSERT INTO containers (id, name, image_id, image_name, created, state, labels, "
                 "command, options, pod, runtime) VALUES (?,?,?,?,?,?,?,?,?,?,?)",

@@ -160,7 +160,8 @@ def test_rm_prints_names_as_typed_and_all_prints_ids(bb):
 
 def test_run_name_conflict_and_replace(bb):
     bb("create", "--name", "dup", "busybox", "true").ok()
-    bb("run", "--rm", "--name", "dup", "busybox", "true").assert_error(125, "already in use")
+    line = bb("run", "--rm", "--name", "dup", "busybox", "true").assert_error(125, "already in use")
+    assert line.startswith('Error: creating container storage: the container name "dup" is already in use by ')
     assert bb("run", "--rm", "--replace", "--name", "dup", "busybox", "echo", "new").ok().stdout == "new\n"
 
 

@@ -62,8 +62,8 @@ def test_name_in_use_message_is_podmans(store):
     with pytest.raises(Conflict) as err:
         store.containers.create("web", None, "img")
     assert str(err.value) == (
-        f'the container name "web" is already in use by {first.id}. You have to remove that container '
-        "to be able to reuse that name: that name is already in use")
+        f'creating container storage: the container name "web" is already in use by {first.id}. You have to '
+        "remove that container to be able to reuse that name: that name is already in use")
     assert len(store.containers.list()) == 1
 
 
