@@ -189,7 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx = Context()
     try:
         args = split_global(sys.argv[1:] if argv is None else argv, ctx)
-        if not args:
+        if not args:  # Podman prints its help, then the error
+            sys.stdout.write(_usage_text())
+            sys.stdout.flush()
             raise InvalidArgument("missing command 'hull COMMAND'")
         return run_command(COMMANDS, "hull", args, ctx)
     except HullError as err:

@@ -55,8 +55,9 @@ def test_unknown_flag_is_cobra_worded_exit_125(capsys):
 
 
 def test_missing_and_unknown_command(capsys):
-    code, _, err = run([], capsys)
+    code, out, err = run([], capsys)
     assert code == 125 and err.startswith("Error: missing command 'hull COMMAND'")
+    assert out.startswith("Manage pods, containers and images\n\nUsage:\n")  # Podman prints its help too
     code, _, err = run(["frobnicate"], capsys)
     assert code == 125 and err.startswith("Error: unrecognized command `hull frobnicate`")
 
