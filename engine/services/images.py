@@ -396,7 +396,7 @@ def _remove_one(store: Any, text: str, opts: RemoveOptions, report: RemoveReport
     image = find_image(store, text, images)
     by_id = _is_hex(text.removeprefix("sha256:")) and id_hex(image.id).startswith(text.removeprefix("sha256:")) \
         and not any(n == text for n in image.names)
-    if not by_id and len(image.names) > 1 and not opts.force:
+    if not by_id and len(image.names) > 1:  # a name of several is untagged, -f or not (libimage)
         name = _match_own_name(image, text) or text
         store.images.untag(image.id, name)
         report.untagged.append(name)

@@ -368,7 +368,7 @@ class ContainerStore:
 def image_user_check(conn: sqlite3.Connection, image_id: str) -> str | None:
     """ImageStore.remove hook: an image stays while a container uses it."""
     row = conn.execute("SELECT id FROM containers WHERE image_id = ? LIMIT 1", (image_id,)).fetchone()
-    return f"container {row[0]}" if row else None
+    return row[0] if row else None
 
 
 def pid_starttime(pid: int) -> int | None:

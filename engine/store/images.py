@@ -291,7 +291,8 @@ class ImageStore:
             for check in _user_checks:
                 user = check(conn, image_id)
                 if user:
-                    raise InUse(f"image {image.short_id} is in use by {user}")
+                    raise InUse(f"image used by {user}: image is in use by a container: "  # c/storage + libimage
+                                "consider listing external containers and force-removing image")
             conn.execute("DELETE FROM images WHERE id = ?", (image_id,))
         return image
 

@@ -120,6 +120,20 @@ def test_rmi_semantics_like_podman(seeded):
     assert not any((hull.root / "layers").iterdir())
 
 
+def test_rmi_force_by_name_only_untags_and_in_use_wording(hull, busybox_image):
+    """`rmi -f NAME` of an image with several names untags NAME only (libimage), where Hull
+    deleted the image and its containers; an image in use is refused in Podman's words."""
+    hull.load(busybox_image)
+    cid = hull("create", "busybox", "true").ok().stdout.strip()
+    hull("tag", "busybox", "localhost/other:1").ok()
+    assert hull("rmi", "-f", "localhost/other:1").ok().lines == ["Untagged: localhost/other:1"]
+    assert hull("ps", "-aq", "--no-trunc").ok().stdout == cid + "\n"
+    assert hull("image", "exists", "busybox").returncode == 0
+    line = hull("rmi", "busybox").assert_error(2)
+    assert line == (f"Error: image used by {cid}: image is in use by a container: consider listing "
+                    "external containers and force-removing image")
+
+
 def test_rmi_mixed_missing_and_present_exit_1(seeded):
     hull, a, b = seeded
     r = hull("rmi", "nosuch", "quay.io/x/y:2")
