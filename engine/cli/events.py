@@ -63,6 +63,10 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
         if args.until else None
     spec = format_spec(args.format)
     follow = args.stream and until is None
+    if follow and since is None:  # Podman's file backend tails from the end: only events from now on
+        import time
+
+        since = time.time()
     out = sys.stdout
     printer = Printer()
     stream = svc.read_events(ctx.config(), since=since, until=until, filters=filters, follow=follow)

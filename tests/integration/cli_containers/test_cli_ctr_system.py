@@ -77,3 +77,31 @@ def test_commit_short_name_goes_to_localhost(bb):
     assert bb("images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference=mine").ok().stdout == \
         "localhost/mine:1\n"
     assert bb("run", "--rm", "mine:1", "echo", "ok").ok().stdout == "ok\n"
+
+
+def test_events_stream_shows_only_new_events(hull_any):
+    """`events` without --since streams what happens from now on, as Podman's file backend
+    (it tails from the end); Hull replayed the whole log first, so a script waiting for a
+    `die` event was woken at once by an old one."""
+    import os
+    import signal
+    import threading
+
+    h = hull_any
+    h("volume", "create", "old").ok()
+    proc = h.popen("events", "--filter", "type=volume", "--format", "{{.Status}} {{.Name}}")
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(l.decode().strip() for l in proc.stdout), daemon=True)
+    reader.start()
+    created = []
+    try:
+        def new_event_seen() -> bool:  # the stream starts some time after popen: create until one shows
+            created.append(f"new{len(created)}")
+            h("volume", "create", created[-1]).ok()
+            return bool(lines)
+        wait_for(new_event_seen, timeout=30, interval=0.2, what="a streamed event")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+        reader.join(timeout=10)
+    assert lines and all(line.startswith("create new") for line in lines), lines
