@@ -13,7 +13,7 @@ EXAMPLES = ("hull login quay.io", "hull login --username USERNAME --password-std
 
 
 def build(p: HullParser) -> None:
-    p.add_argument("registry", metavar="REGISTRY")
+    p.add_argument("registry", nargs="?", metavar="REGISTRY")
     p.add_argument("-u", "--username", metavar="string", help="Username for registry")
     p.add_argument("-p", "--password", metavar="string", help="Password for registry")
     p.add_bool("--password-stdin", dest="password_stdin", help="Take the password from stdin")
@@ -27,7 +27,10 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     from engine.errors import InvalidArgument
     from engine.services import auth
 
+    from engine.cli.registry_flags import registry_or_default
+
     cfg = ctx.config()
+    args.registry = registry_or_default(cfg, args.registry)
     if args.get_login:
         print(auth.get_login(cfg, args.registry, args.authfile))
         return 0

@@ -21,8 +21,10 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
 
     if args.all and args.registry:
         raise InvalidArgument("--all takes no registry")
-    if not args.all and not args.registry:
-        raise InvalidArgument("please provide a registry to log out from")
+    if not args.all:
+        from engine.cli.registry_flags import registry_or_default
+
+        args.registry = registry_or_default(ctx.config(), args.registry)
     auth.logout(ctx.config(), args.registry, all_=args.all, authfile_path=args.authfile)
     print("Removed login credentials for all registries" if args.all else f"Removed login credentials for {args.registry}")
     return 0

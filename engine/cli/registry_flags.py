@@ -24,3 +24,17 @@ def creds_with_prompt(text: str | None) -> str | None:
     import getpass
 
     return f"{text}:{getpass.getpass('Password: ')}"
+
+
+def registry_or_default(cfg, registry: str | None) -> str:
+    """login/logout without REGISTRY: the first unqualified-search registry, as Podman's
+    auth package does, else its error."""
+    if registry:
+        return registry
+    from engine.errors import InvalidArgument
+    from engine.registry.registries_conf import load_registries_conf
+
+    search = load_registries_conf(cfg.registries_conf_candidates()).unqualified_search
+    if not search:
+        raise InvalidArgument("no registries found in registries.conf, a registry must be provided")
+    return search[0]

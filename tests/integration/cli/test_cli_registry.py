@@ -54,3 +54,23 @@ def test_login_verifies_then_stores_and_logout(hull, registry_with_auth):
     assert json.loads(authfile.read_text())["auths"] == {}
     hull("logout", "--authfile", str(authfile), reg.host).assert_error(125, "not logged into")
     hull("push", "--tls-verify=false", "--authfile", str(authfile), "busybox", f"{reg.host}/a/b:2").assert_error(125)
+
+
+def test_login_logout_without_registry_use_the_search_list(hull, registry_with_auth):
+    """Without REGISTRY, Podman logs in to (and out of) the first unqualified-search
+    registry, and refuses in its own words when there is none; Hull required the argument."""
+    reg = registry_with_auth
+    authfile = hull.workdir / "auth.json"
+    empty = hull.workdir / "empty.conf"
+    empty.write_text("unqualified-search-registries = []\n")
+    hull("--registries-conf", str(empty), "login", "-u", "a", "-p", "b").assert_error(
+        125, "no registries found in registries.conf, a registry must be provided")
+    hull("--registries-conf", str(empty), "logout").assert_error(
+        125, "no registries found in registries.conf, a registry must be provided")
+    conf = hull.workdir / "one.conf"
+    conf.write_text(f'unqualified-search-registries = ["{reg.host}"]\n')
+    hull("--registries-conf", str(conf), "login", "--tls-verify=false", "--authfile", str(authfile),
+         "-u", reg.user, "-p", reg.password).ok()
+    assert reg.host in json.loads(authfile.read_text())["auths"]
+    hull("--registries-conf", str(conf), "logout", "--authfile", str(authfile)).ok()
+    assert json.loads(authfile.read_text())["auths"] == {}
