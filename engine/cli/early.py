@@ -94,6 +94,10 @@ def prespawn_from_argv(argv: Sequence[str]) -> None:
         from engine.network.prestart import prespawn_for_run
 
         prespawn_for_run(cfg, argv)  # `run`'s default pasta network starts now too
+        if "pod" in argv:
+            from engine.services.pod_infra import prestart_network
+
+            prestart_network(cfg, argv)  # `pod start`'s infra: the same when it has that network
     except Exception:  # any error is the command's to report, after its flags' own
         return
 

@@ -189,5 +189,27 @@ def _create_builtin(cfg: EngineConfig, store: Any, copts: Any) -> str:
     return cid
 
 
-__all__ = ["create_infra", "infra_binary", "infra_rootfs", "link_rootfs", "host_catatonit", "INFRA_COMMAND"]
+def prestart_network(cfg: EngineConfig, argv: list[str]) -> None:
+    """`pod start POD` (engine/cli/early.py, before argparse): when POD's infra is
+    stopped and has the default rootless network without ports, its pasta starts now
+    (engine/network/prestart.py), overlapping the CLI's imports; lifecycle's setup
+    adopts it.  Never raises: a miss only costs the head start."""
+    try:
+        words = [w for w in argv[argv.index("start") + 1:] if not w.startswith("-")]
+        from engine.services.common import open_store
+
+        store = open_store(cfg)
+        pod = store.pods.lookup(words[0])
+        infra = store.containers.get(pod.infra_id)
+        opts = infra.options or {}
+        if infra.state.active or opts.get("network") or opts.get("networks") or opts.get("publish"):
+            return
+        from engine.network.prestart import prespawn_for_run
+
+        prespawn_for_run(cfg, argv, sure=True)
+    except Exception:  # noqa: BLE001  (the command reports real errors itself)
+        return
+
+
+__all__ = ["create_infra", "infra_binary", "infra_rootfs", "link_rootfs", "host_catatonit", "prestart_network", "INFRA_COMMAND"]
 

@@ -99,16 +99,50 @@ def _started_first(pod: Pod, ctrs: list[Container]) -> list[Container]:
 def start(cfg: EngineConfig, names: list[str], all: bool = False, latest: bool = False) -> list[Pod]:
     from engine.services.containers import _start_one
 
-    enter_userns(cfg)
+    enter_userns(cfg)  # before any thread (_start_members)
     store = open_store(cfg)
     done = []
     for pod in _pods(store, names, all, latest):
         ctrs = members(store, pod)
-        for c in _started_first(pod, ctrs):
-            _start_one(cfg, store, c)
+        rest = [c for c in _started_first(pod, ctrs) if c.id != pod.infra_id]
+        for c in ctrs:
+            if c.id == pod.infra_id:
+                _start_one(cfg, store, c)  # first: the members join its namespaces
+        _start_members(cfg, store, rest)
         _event(cfg, "start", pod)
         done.append(pod)
     return done
+
+
+def _start_members(cfg: EngineConfig, store: Any, ctrs: list[Container]) -> None:
+    """The members at the same time (each start mostly waits for its monitor), each
+    thread with its own Store (an SQLite connection is per thread); one needed by
+    another (--requires, container:X) is started once, under its lock, by whichever
+    comes first.  The first member's error (in start order) is raised once all have
+    finished."""
+    from engine.services.containers import _start_one
+
+    if len(ctrs) < 2:
+        for c in ctrs:
+            _start_one(cfg, store, c)
+        return
+    import threading
+
+    errors: dict[int, BaseException] = {}
+
+    def run(i: int, c: Container) -> None:
+        try:
+            _start_one(cfg, open_store(cfg), c)
+        except BaseException as exc:  # noqa: BLE001  (re-raised below, in the caller's thread)
+            errors[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, c), daemon=True) for i, c in enumerate(ctrs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[min(errors)]
 
 
 def stop(cfg: EngineConfig, names: list[str], timeout: int | None = None, all: bool = False,
