@@ -89,11 +89,13 @@ def wanted(argv: Sequence[str]) -> bool:
                                                                and "p" in tok.lower()) for tok in rest[1:])
 
 
-def prespawn_for_run(cfg: EngineConfig, argv: Sequence[str]) -> None:
+def prespawn_for_run(cfg: EngineConfig, argv: Sequence[str], sure: bool = False) -> None:
     """Start pasta for the container `run` is about to create; never raises.  Call it
-    inside Hull's user namespace (as the monitor's prespawn)."""
+    inside Hull's user namespace (as the monitor's prespawn).  `sure`: the caller knows
+    the container wants the default network without ports (`pod start`'s infra,
+    pod_infra.prestart_network), argv is not looked at."""
     try:
-        if not cfg.rootless or not wanted(argv):
+        if not cfg.rootless or not (sure or wanted(argv)):
             return  # before any import: `run --network none` pays nothing
         from engine.network import pasta
         from engine.network.lifecycle import default_mode
