@@ -114,16 +114,6 @@ def parse_time_arg(text: str, flag: str, now: "float | None" = None, context: st
     raise InvalidArgument(f"{where}: unable to interpret time value")
 
 
-def go_time(stamp: float) -> str:
-    """Go's time.Time.String(): "2024-01-02 15:04:05.123456789 +0000 UTC"."""
-    from datetime import datetime
-
-    dt = datetime.fromtimestamp(stamp).astimezone()
-    frac = f"{stamp % 1:.9f}"[1:].rstrip("0").rstrip(".")
-    zone = dt.strftime("%Z") or dt.strftime("%z")
-    return dt.strftime("%Y-%m-%d %H:%M:%S") + frac + dt.strftime(" %z ") + zone
-
-
 def rfc3339_nano(stamp: float) -> str:
     from datetime import datetime
 

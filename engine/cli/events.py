@@ -24,7 +24,7 @@ def build(p: HullParser) -> None:
 
 def human(event, no_trunc: bool = True) -> str:
     """Podman's default line: `TIME TYPE STATUS ID (image=..., name=..., label=...)`."""
-    from engine.cli.ctr_common import go_time
+    from engine.cli.humanize import go_time
 
     when = go_time(event.time)
     ident = event.id if no_trunc else event.id[:12]

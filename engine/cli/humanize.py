@@ -42,6 +42,17 @@ def human_bytes(size: float) -> str:
     return f"{value:.4g}{_BINARY_UNITS[i]}"
 
 
+def go_time(stamp: float) -> str:
+    """Go's time.Time.String(): "2024-01-02 15:04:05.123456789 +0000 UTC" (Podman's
+    {{.CreatedAt}} in ps and images templates, events' times)."""
+    from datetime import datetime
+
+    dt = datetime.fromtimestamp(stamp).astimezone()
+    frac = f"{stamp % 1:.9f}"[1:].rstrip("0").rstrip(".")
+    zone = dt.strftime("%Z") or dt.strftime("%z")
+    return dt.strftime("%Y-%m-%d %H:%M:%S") + frac + dt.strftime(" %z ") + zone
+
+
 def time_ago(timestamp: float, now: float | None = None) -> str:
     """"2 hours ago" for a Unix timestamp (Podman's CREATED columns)."""
     now = time.time() if now is None else now

@@ -11,7 +11,7 @@ TYPE_CHECKING = False  # typing costs milliseconds to import: annotations only
 if TYPE_CHECKING:
     from typing import Any
 
-from engine.cli.humanize import human_size, short_id, time_ago
+from engine.cli.humanize import go_time, human_size, short_id, time_ago
 from engine.cli.output import Printer, format_spec, parse_filters
 from engine.cli.parser import Context, HullParser, parse
 
@@ -96,7 +96,7 @@ def image_rows(s: Any, no_trunc: bool) -> list[dict[str, Any]]:
             "Digests": [s.digest] if s.digest else [],
             "CreatedSince": time_ago(s.created),
             "Created": time_ago(s.created),
-            "CreatedAt": rfc3339(s.created),
+            "CreatedAt": go_time(s.created),  # Podman's imageReporter: created().String()
             "CreatedTime": rfc3339(s.created),
             "Size": human_size(s.size),
             "VirtualSize": human_size(s.size),

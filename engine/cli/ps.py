@@ -14,7 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-from engine.cli.humanize import human_duration, human_size_compact
+from engine.cli.humanize import go_time, human_duration, human_size_compact
 from engine.cli.output import Printer, format_spec, parse_filters
 from engine.cli.parser import Context, HullParser, parse
 
@@ -136,25 +136,23 @@ def _pods(ctx: Context, found: "Any") -> dict:
 
 def ps_row(c: "Any", now: float, no_trunc: bool = False, pods: "dict | None" = None) -> dict:
     """The fields Podman's `ps --format` templates know, for one ContainerSummary."""
-    from engine.services.common import rfc3339
-
     created_human = human_duration(max(0.0, now - c.created)) + " ago"
     return {
         "ID": c.id if no_trunc else c.id[:12],
         "Id": c.id,
         "Image": c.image,
-        "ImageID": c.image_id,
+        "ImageID": c.image_id if no_trunc else c.image_id[:12],
         "Command": command_text(c.command, no_trunc),
         "CreatedHuman": created_human,
         "Created": created_human,
         "RunningFor": created_human,
-        "CreatedAt": rfc3339(c.created) if c.created else "",
+        "CreatedAt": go_time(c.created),  # Podman's psReporter: Created.String()
         "Status": c.status,
         "State": c.state,
         "Ports": ports_text(c.ports),
         "Names": c.names[0] if c.names else "",
         "Labels": dict(c.labels),
-        "Mounts": ",".join(c.mounts),
+        "Mounts": list(c.mounts),  # a Go []string: {{.Mounts}} prints [/a /b]
         "Size": size_text(c),
         "ExitCode": c.exit_code,
         "Exited": c.exited,

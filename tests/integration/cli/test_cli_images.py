@@ -105,6 +105,15 @@ def test_image_exists(seeded):
     assert r.returncode == 1 and r.stderr == ""
 
 
+def test_images_created_at_is_go_time_string(seeded):
+    """{{.CreatedAt}} is Go's time.Time String() in Podman's images template (not RFC 3339)."""
+    import re
+
+    hull, _, _ = seeded
+    for line in hull("images", "--format", "{{.CreatedAt}}", "--filter", "reference=busybox").ok().lines:
+        assert re.fullmatch(r"2024-0[45]-\d\d \d\d:00:00 [+-]\d{4} \S+", line), line
+
+
 def test_rmi_semantics_like_podman(seeded):
     hull, a, b = seeded
     # an ID with several names needs --force

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -61,9 +62,15 @@ def test_ps_row_fields_and_truncation():
     assert row["Command"] == "sh -c sleep 1000 ..."  # 17 characters then "..."
     assert row["CreatedHuman"] == "2 minutes ago"
     assert (row["State"], row["Status"], row["Names"]) == ("running", "Up 2 minutes", "web")
-    assert row["Labels"] == {"a": "b"} and row["Mounts"] == "/data" and row["Pid"] == 4242
+    assert row["Labels"] == {"a": "b"} and row["Mounts"] == ["/data"] and row["Pid"] == 4242
+    # Podman's psReporter: ImageID cut to 12 unless --no-trunc, CreatedAt is Go's time String()
+    assert row["ImageID"] == "cd" * 6
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \S+", row["CreatedAt"]), row["CreatedAt"]
+    from engine.cli.gotemplate import parse_format
+    assert parse_format("{{.Mounts}}").render_row(row) == "[/data]\n"
     full = ps.ps_row(summary(), NOW, no_trunc=True)
     assert full["ID"] == "ab" * 32 and full["Command"] == "sh -c sleep 1000 && echo done"
+    assert full["ImageID"] == "cd" * 32
 
 
 def test_ps_default_table_has_podman_columns():
