@@ -97,7 +97,9 @@ def parse_time_arg(text: str, flag: str, now: "float | None" = None, context: st
     if value and value[-1] in "smhun" and value[0].isdigit():
         from engine.spec.parse import parse_duration
 
-        return now - parse_duration(value, flag)
+        # Podman's ParseInputTime: a duration goes back for --since, forward for --until
+        delta = parse_duration(value, flag)
+        return now + delta if flag == "--until" else now - delta
     from datetime import datetime
 
     from engine.services.common import parse_time

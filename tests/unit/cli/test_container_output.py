@@ -204,3 +204,15 @@ def test_ps_path_imports_are_lean(tmp_path):
             "print('HEAVY:' + ','.join(sorted(bad)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "HEAVY:", out
+
+
+def test_time_args_as_podmans_parse_input_time():
+    """A duration goes back for --since and forward for --until (Podman's ParseInputTime),
+    so `logs --until 1h` shows everything; Hull read it as an hour ago and showed nothing."""
+    from engine.cli.ctr_common import parse_time_arg
+
+    assert parse_time_arg("1h", "--since", now=NOW) == NOW - 3600
+    assert parse_time_arg("1h", "--until", now=NOW) == NOW + 3600
+    assert parse_time_arg("1700000000.5", "--until", now=NOW) == 1700000000.5
+    with pytest.raises(InvalidArgument, match='parsing --until "soon": unable to interpret time value'):
+        parse_time_arg("soon", "--until", now=NOW)
