@@ -91,8 +91,8 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     if code is None:
         code = svc.wait(cfg, [container.id], ignore=True)[0]
     if opts.rm:
-        try:  # the monitor waits until we have ended, and removes it if we could not
-            svc.remove(cfg, [container.id], svc.RmOptions(force=True, ignore=True))
+        try:  # the monitor waits until we have ended, and removes it if we could not; anonymous volumes go too
+            svc.remove(cfg, [container.id], svc.RmOptions(force=True, ignore=True, volumes=True))
         except HullError:
             pass
     return code if code >= 0 else 125

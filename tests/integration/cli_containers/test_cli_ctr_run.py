@@ -111,6 +111,13 @@ def test_stdin_with_interactive(bb):
     assert bb("run", "--rm", "busybox", "cat", input="ignored\n").ok().stdout == ""
 
 
+def test_run_rm_removes_anonymous_volumes(bb):
+    """--rm takes the container's anonymous volumes with it (Podman); named ones stay.
+    Hull's attached --rm removed the container first, without them, so they piled up."""
+    bb("run", "--rm", "-v", "/anon", "-v", "keep:/keep", "busybox", "true").ok()
+    assert bb("volume", "ls", "-q").ok().lines == ["keep"]
+
+
 def test_attach_only_stdout(bb):
     res = bb("run", "--rm", "-a", "stdout", "busybox", "sh", "-c", "echo out; echo err >&2").ok()
     assert res.stdout == "out\n" and res.stderr == ""
