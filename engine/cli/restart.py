@@ -27,5 +27,5 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     cfg = ctx.config()
     names = targets(cfg, args.names, all_=args.all, latest=args.latest, cidfiles=args.cidfile,
                     running_only=args.running)
-    return for_each(names, lambda n: svc.restart(cfg, [n], timeout=args.time)[0],
-                    printed=lambda n, c: getattr(c, "id", None) or n)
+    # printed as given (Podman's RawInput; -a gives IDs)
+    return for_each(names, lambda n: svc.restart(cfg, [n], timeout=args.time)[0])

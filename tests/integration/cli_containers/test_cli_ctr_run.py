@@ -118,6 +118,16 @@ def test_run_rm_removes_anonymous_volumes(bb):
     assert bb("volume", "ls", "-q").ok().lines == ["keep"]
 
 
+def test_restart_prints_the_name_given(bb):
+    """Podman prints each container as typed (RawInput); Hull printed the full ID."""
+    cid = bb("run", "-d", "--name", "rs", "busybox", "sleep", "1000").ok().stdout.strip()
+    try:
+        assert bb("restart", "-t", "0", "rs").ok().stdout == "rs\n"
+        assert bb("restart", "-t", "0", "-a").ok().stdout == cid + "\n"
+    finally:
+        bb("rm", "-f", "-t", "0", "rs")
+
+
 def test_attach_only_stdout(bb):
     res = bb("run", "--rm", "-a", "stdout", "busybox", "sh", "-c", "echo out; echo err >&2").ok()
     assert res.stdout == "out\n" and res.stderr == ""
