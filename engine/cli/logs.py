@@ -1,7 +1,7 @@
 """`hull logs`: a container's log (stdout lines to stdout, stderr lines to stderr).
 
-With several containers (or --names) each line is prefixed with the
-container's name.  -f follows until every container
+With several containers each line is prefixed with the container's short
+ID (its name with --names), as Podman.  -f follows until every container
 has exited or the user interrupts.
 """
 
@@ -59,7 +59,7 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
 
     cfg = ctx.config()
     names = targets(cfg, args.containers, latest=args.latest)
-    opts = log_options(args, names_prefix=True if args.names else None)
+    opts = log_options(args, names_prefix=args.names)
     out, err = sys.stdout.buffer, sys.stderr.buffer
     sys.stdout.flush()
     try:

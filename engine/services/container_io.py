@@ -444,7 +444,7 @@ class LogOptions(Record):
     since: float | None = None      # Unix seconds
     until: float | None = None
     timestamps: bool = False        # for container_logs
-    names_prefix: bool | None = None  # container_logs: None = only with several containers
+    names_prefix: bool = False      # container_logs of several containers: name (--names), else short ID
 
 
 class LogLine(Record):
@@ -517,11 +517,12 @@ def logs(cfg: EngineConfig, names: list[str], opts: LogOptions = LogOptions()) -
 
 
 def container_logs(cfg: EngineConfig, names: list[str], opts: LogOptions, stdout: Any, stderr: Any) -> None:
-    """`logs` written to binary writers, prefixed with the name when several containers
-    (or names_prefix), RFC 3339 time first with timestamps."""
-    prefix_names = opts.names_prefix if opts.names_prefix is not None else len(names) > 1
+    """`logs` written to binary writers; with several containers each line starts with
+    the short ID, or the name with names_prefix (libpod's LogLine.String: one container
+    gets no prefix, --names or not); RFC 3339 time first with timestamps."""
+    multi = len(names) > 1
     for line in logs(cfg, names, opts):
-        prefix = (line.name.encode() + b" ") if prefix_names else b""
+        prefix = ((line.name if opts.names_prefix else line.id[:12]).encode() + b" ") if multi else b""
         if opts.timestamps:
             prefix += line.time_text.encode() + b" "
         out = stderr if line.stream == "stderr" else stdout

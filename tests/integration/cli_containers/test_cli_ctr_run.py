@@ -128,6 +128,18 @@ def test_restart_prints_the_name_given(bb):
         bb("rm", "-f", "-t", "0", "rs")
 
 
+def test_logs_of_several_containers_prefix_short_ids(bb):
+    """libpod prefixes lines of several containers with the short ID (the name with
+    --names) and one container's lines with nothing; Hull used names by default."""
+    ids = {}
+    for name, text in (("one", "1"), ("two", "2")):
+        bb("run", "--name", name, "busybox", "echo", text).ok()
+        ids[name] = bb("inspect", "-f", "{{.Id}}", name).ok().stdout.strip()[:12]
+    assert sorted(bb("logs", "one", "two").ok().lines) == sorted([f"{ids['one']} 1", f"{ids['two']} 2"])
+    assert sorted(bb("logs", "--names", "one", "two").ok().lines) == ["one 1", "two 2"]
+    assert bb("logs", "--names", "one").ok().stdout == "1\n"
+
+
 def test_attach_only_stdout(bb):
     res = bb("run", "--rm", "-a", "stdout", "busybox", "sh", "-c", "echo out; echo err >&2").ok()
     assert res.stdout == "out\n" and res.stderr == ""
