@@ -47,7 +47,8 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     svc = ctx.service("images")
 
     if args.sort not in SORT_KEYS:
-        raise InvalidArgument(f'invalid option for --sort, options are: {", ".join(SORT_KEYS)}')
+        raise InvalidArgument(f'invalid argument "{args.sort}" for "--sort" flag: "{args.sort}" is not a valid '
+                              f'value.  Choose from: "{", ".join(SORT_KEYS)}"')  # Podman 5.6's flag validator
     spec = format_spec(args.format, HEADERS)
     filters = parse_filters(args.filter)
     opts = svc.ListOptions(all=args.all, filters=filters, reference=args.image,

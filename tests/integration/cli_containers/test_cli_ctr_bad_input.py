@@ -24,6 +24,8 @@ import pytest
     (["secret", "rm", "nope"], 125, "no such secret"),
     (["kill", "-s", "SIGNOPE", "x"], 125, "signal"),
     (["ps", "--filter", "color=red"], 125, "invalid filter"),
+    (["images", "--sort", "sideways"], 125, 'invalid argument "sideways" for "--sort" flag: "sideways" is not a '
+                                            'valid value.  Choose from: "created, id, repository, size, tag"'),
     (["ps", "--sort", "sideways"], 125, 'invalid argument "sideways" for "--sort" flag: "sideways" is not a valid '
                                         'value.  Choose from: "command, created'),
     (["wait", "--condition", "sleepy", "x"], 125, "unknown container state: sleepy: invalid argument"),
