@@ -8,6 +8,8 @@ service's spare child (engine/api/server.py), before its connection arrives.
 
 from __future__ import annotations
 
+import gc
+import json
 import os
 from typing import Any, Callable
 
@@ -65,7 +67,8 @@ def store() -> Any:
 def warm_up() -> int | None:
     """Enter the user namespace, connect to the state database and read the container
     rows and their summaries once now, so the next request starts with all three done:
-    a forked child's first pass over the listing code and rows copies hundreds of the
+    the store keeps the decoded rows while the database is unchanged (ContainerStore.
+    listing), a forked child's first pass over the listing code copies hundreds of the
     parent's pages, half the time of a container list (`docker ps`, what clients ask
     most), and sqlite's page cache gets filled.  Read-only: no reconcile (it may write),
     and nothing is created: a store or pause process that is not there (yet, or after
@@ -83,8 +86,14 @@ def warm_up() -> int | None:
         if needs_userns() and pause is None:
             return None
         s = store()
-        for c in s.containers.list():
-            summarize(s, c)
+        # the rows are kept by the store for the request while the database is unchanged;
+        # the Docker documents and their JSON are made once to touch that code here
+        from engine.api.docker_containers import summary_docs
+
+        json.dumps(summary_docs(cfg, [summarize(s, c) for c in s.containers.listing()]))
+        # The cyclic GC leaves all of this (and what the parent made) alone from now on: a
+        # collection during the request walked it, a millisecond and pages copied.
+        gc.freeze()
         return pause.pid if pause is not None else None
     except Exception:  # noqa: BLE001 - the request retries and answers with the error
         return None

@@ -135,7 +135,6 @@ def _filters(request: Request) -> dict[str, list[str]]:
 @route("GET", "/containers/json")
 def list_containers(request: Request) -> None:
     from engine.services.container_list import FILTERS, ListOptions, list_containers as ls
-    from engine.services.networks import network_mode
 
     filters = _filters(request)
     for key in filters:
@@ -146,18 +145,30 @@ def list_containers(request: Request) -> None:
     summaries = ls(cfg, ListOptions(all=request.flag("all") or (limit is not None and limit > 0),
                                     last=limit if limit and limit > 0 else -1, filters=filters,
                                     size=request.flag("size")), store=_store())
-    # HostConfig.NetworkMode of each, the user's default mode worked out once.
-    default = ""
+    # compact, as dockerd's encoder: ~10% fewer bytes than json.dumps' default
+    request.send_bytes(json.dumps(summary_docs(cfg, summaries), separators=(",", ":")).encode() + b"\n")
+
+
+_default_mode: list[str] = []  # the user's default network mode, worked out once per process
+
+
+def summary_docs(cfg: Any, summaries: list) -> list[dict]:
+    """Docker's ContainerSummary of each, with HostConfig.NetworkMode (the API's spare
+    child runs this ahead of its request too: context.warm_up)."""
+    from engine.services.networks import network_mode
+
     out = []
     for s in summaries:
-        opts = s._options
-        if not opts.get("network"):
-            default = default or network_mode(cfg, {})
-            mode = default
+        c = s._container
+        network = c.option("network")
+        if not network:
+            if not _default_mode:
+                _default_mode.append(network_mode(cfg, {}))
+            mode = _default_mode[0]
         else:
-            mode = network_mode(cfg, opts)
+            mode = network_mode(cfg, {"network": network, "network_arg": c.option("network_arg")})
         out.append(summary_doc(s, mode or "default"))
-    request.send_json(out)
+    return out
 
 
 @route("POST", "/containers/create")

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 from engine.config import EngineConfig
 from engine.errors import Conflict, ContainerNotFound, InvalidArgument
 from engine.record import Factory, Record
-from engine.store.db import StateDB
+from engine.store.db import StateDB, storage_errors
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 ID_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -94,6 +94,10 @@ class Container(Record):  # a Record: `hull ps` imports this, dataclasses costs 
     def short_id(self) -> str:
         return self.id[:12]
 
+    def option(self, key: str, default: Any = None) -> Any:
+        """One of the creation options (ListedContainer answers without decoding them all)."""
+        return (self.options or {}).get(key, default)
+
 
 _FIELDS = {
     "pid", "monitor_pid", "exit_code", "started_at", "finished_at", "restart_count", "health",
@@ -115,6 +119,74 @@ def _row(row: sqlite3.Row) -> Container:
         command=json.loads(row["command"]), options=json.loads(row["options"]),
         spec_path=row["spec_path"], mounted=row["mounted"], runtime=row["runtime"],
     )
+
+
+class _Lazy:
+    """A JSON column decoded on first read (then kept in the instance, which this
+    non-data descriptor yields to): `ps` never reads a listed row's options."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = json.loads(obj.__dict__["_raw_" + self.name])
+        return value
+
+
+class ListedContainer(Container):
+    """A row of `ContainerStore.listing()`: a Container whose options and health log are
+    decoded only when read; `option()` answers the keys a listing needs from values
+    SQLite extracted.  Read-only: the store hands the same objects to later listings
+    while the database is unchanged."""
+
+    options = _Lazy("options")  # type: ignore[assignment]
+    health_log = _Lazy("health_log")  # type: ignore[assignment]
+
+    def option(self, key: str, default: Any = None) -> Any:
+        extracted = self.__dict__.get("_extracted")
+        if extracted is None or key not in extracted:
+            return super().option(key, default)
+        value = extracted[key]
+        if value is None:
+            return default
+        if key in _LISTED_JSON:
+            return [] if value == "[]" else json.loads(value)
+        return value
+
+
+# What the listings read from the options (SQLite's json_extract: text for arrays and
+# objects, 0/1 for booleans, NULL when absent).
+_LISTED_OPTIONS = ("mounts", "publish", "rm", "network", "network_arg")
+_LISTED_JSON = frozenset({"mounts", "publish"})
+_LISTED_COLUMNS = (
+    "id", "name", "image_id", "image_name", "created", "state", "pid", "monitor_pid", "exit_code",
+    "started_at", "finished_at", "restart_count", "health", "_raw_health_log", "failing_streak",
+    "stopped_by_user", "oom_killed", "error", "pod", "labels", "command", "_raw_options", "spec_path",
+    "mounted", "runtime")
+_LISTING_SQL = (
+    "SELECT " + ", ".join(n.removeprefix("_raw_") for n in _LISTED_COLUMNS) + ", "
+    + ", ".join(f"json_extract(options, '$.{k}')" for k in _LISTED_OPTIONS)
+    + " FROM containers ORDER BY created DESC, rowid DESC")
+_STATES = {s.value: s for s in ContainerState}
+
+
+def _listed(row: tuple) -> ListedContainer:
+    """A ListedContainer straight from a `_LISTING_SQL` row: no Record.__init__, and
+    only the small JSON columns (labels, command) decoded now."""
+    c = ListedContainer.__new__(ListedContainer)
+    d = c.__dict__
+    d.update(zip(_LISTED_COLUMNS, row))
+    n = len(_LISTED_COLUMNS)
+    d["_extracted"] = dict(zip(_LISTED_OPTIONS, row[n:]))
+    d["state"] = _STATES[d["state"]]
+    d["stopped_by_user"] = bool(d["stopped_by_user"])
+    d["oom_killed"] = bool(d["oom_killed"])
+    labels = d["labels"]
+    d["labels"] = {} if labels == "{}" else json.loads(labels)
+    d["command"] = json.loads(d["command"])
+    return c
 
 
 def _encode(key: str, value: Any) -> Any:
@@ -194,6 +266,7 @@ class ContainerStore:
     def __init__(self, cfg: EngineConfig, db: StateDB) -> None:
         self.cfg = cfg
         self.db = db
+        self._listing: tuple[tuple, list[ListedContainer]] | None = None  # see listing()
 
     # --- directories ---
     def dir(self, cid: str) -> Path:
@@ -361,6 +434,23 @@ class ContainerStore:
         """All containers, newest first."""
         return [_row(r) for r in self.db.query("SELECT * FROM containers ORDER BY created DESC, rowid DESC")]
 
+    def listing(self) -> list[ListedContainer]:
+        """All containers, newest first, for `ps` and the API's container list: built
+        lean (see ListedContainer) and kept while the database is unchanged, which
+        SQLite's data_version (commits by other connections) and this connection's
+        total_changes (its own) tell; a long-lived reader (the API's spare child reads
+        once ahead of its request) then answers from memory."""
+        conn = self.db.read()
+        with storage_errors(self.db.path):
+            version = conn.execute("PRAGMA data_version").fetchone()[0]
+            key = (conn, version, conn.total_changes)
+            cached = self._listing
+            if cached is not None and cached[0] == key:
+                return list(cached[1])
+            rows = [_listed(r) for r in conn.execute(_LISTING_SQL).fetchall()]
+        self._listing = (key, rows)
+        return list(rows)
+
     def using_image(self, image_id: str) -> list[Container]:
         return [_row(r) for r in self.db.query("SELECT * FROM containers WHERE image_id = ?", (image_id,))]
 
@@ -412,5 +502,5 @@ def pid_alive(pid: int, starttime: int | None) -> bool:
         return False
 
 
-__all__ = ["Container", "ContainerState", "ContainerStore", "check_name", "random_name",
+__all__ = ["Container", "ContainerState", "ContainerStore", "ListedContainer", "check_name", "random_name",
            "image_user_check", "read_pid_file", "pid_alive", "pid_starttime"]
