@@ -77,7 +77,7 @@ def warm_up() -> int | None:
     try:
         from engine.runtime.pause import read_pause
         from engine.runtime.userns import needs_userns
-        from engine.services.container_list import summarize
+        from engine.services.container_list import summarize, watch_active
 
         cfg = _factory() if _factory is not None else None
         if cfg is None or not cfg.db_path.exists():
@@ -90,7 +90,9 @@ def warm_up() -> int | None:
         # the Docker documents and their JSON are made once to touch that code here
         from engine.api.docker_containers import summary_docs
 
-        json.dumps(summary_docs(cfg, [summarize(s, c) for c in s.containers.listing()]))
+        rows = s.containers.listing()
+        json.dumps(summary_docs(cfg, [summarize(s, c) for c in rows]))
+        watch_active(s, rows)  # the request polls the running ones' pidfds instead of reconciling each
         # The cyclic GC leaves all of this (and what the parent made) alone from now on: a
         # collection during the request walked it, a millisecond and pages copied.
         gc.freeze()

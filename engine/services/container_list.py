@@ -139,7 +139,8 @@ def list_containers(cfg: EngineConfig, opts: ListOptions | None = None, store: A
             raise InvalidArgument(f"{key} is an invalid filter")
     store = store or open_store(cfg)
     rows = store.containers.listing()  # newest first
-    containers = [reconcile(store, c) for c in rows]
+    quiet = _quiet(rows)
+    containers = [c if c.id in quiet else reconcile(store, c) for c in rows]
     if opts.latest:
         containers = containers[:1]
     elif opts.last >= 0:
@@ -150,6 +151,58 @@ def list_containers(cfg: EngineConfig, opts: ListOptions | None = None, store: A
     containers = [c for c in containers if _matches(store, c, opts.filters, by_ref)]
     now = time.time()
     return [summarize(store, c, opts.size, now) for c in containers]
+
+
+# The API's spare child opens a pidfd on each running row's monitor and container
+# process ahead of its request (watch_active, from engine/api/context.warm_up); the
+# request then learns with one poll() which of them exited: the others are as listed
+# (reconcile would read two pid files and /proc for each, to change nothing).
+_watched: dict[str, tuple[Container, list[int]]] = {}
+
+
+def watch_active(store: Any, rows: list[Container]) -> None:
+    """Watch the running rows whose monitor and container process are alive now.
+    Read-only: a row that is stale already is left to reconcile at the request."""
+    from engine.services.container_state import container_process, monitor_pid_file
+    from engine.store.containers import pid_alive, read_pid_file
+
+    for c in rows:
+        if not c.state.active or c.id in _watched:
+            continue
+        monitor = read_pid_file(monitor_pid_file(store, c.id))
+        proc = container_process(store, c) if monitor is not None else None
+        if proc is None:
+            continue
+        fds: list[int] = []
+        try:
+            for pid, start in (monitor, proc):
+                fds.append(os.pidfd_open(pid))
+                if not pid_alive(pid, start):  # checked after opening: the fd is that process
+                    raise ProcessLookupError
+        except OSError:
+            for fd in fds:
+                os.close(fd)
+            continue
+        _watched[c.id] = (c, fds)
+
+
+def _quiet(rows: list[Container]) -> set[str]:
+    """IDs of the watched rows (the very objects watched: the DB has not changed since)
+    whose monitor and container process both still run."""
+    if not _watched:
+        return set()
+    import select
+
+    poller = select.poll()
+    candidates = []
+    for c in rows:
+        watched = _watched.get(c.id)
+        if watched is not None and watched[0] is c:
+            candidates.append((c.id, watched[1]))
+            for fd in watched[1]:
+                poller.register(fd, select.POLLIN)
+    ended = {fd for fd, _ in poller.poll(0)}
+    return {cid for cid, fds in candidates if not ended.intersection(fds)}
 
 
 def _find(store: Any, text: str) -> Container:
