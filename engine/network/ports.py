@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import asdict, replace
 
 TYPE_CHECKING = False  # typing, ipaddress, socket load only where needed: ps reads this module
 if TYPE_CHECKING:
     from typing import Any, Iterable
 
 from engine.errors import HullError, InvalidArgument
+from engine.record import Record  # Record.replace(opts): ContainerOptions has a `replace` field (--replace)
 from engine.spec.options import PortMapping
 
 PROTOCOLS = ("tcp", "udp", "sctp")
@@ -210,14 +210,14 @@ def final_mappings(publish: list[PortMapping], exposed: list[tuple[int, str]] = 
                 # fail at start; one host port cannot serve two container ports: refuse now.
                 if prev.host_port + prev.range - 1 >= m.host_port:
                     raise InvalidArgument(f"conflicting port mappings for host port {m.host_port} (protocol {proto})")
-            joined.append(replace(m))
+            joined.append(m.replace())
         randoms = sorted((m for m in items if not m.host_port), key=lambda m: m.container_port)
         for m in randoms:
             prev = joined[-1] if joined and not joined[-1].host_port else None
             if prev is not None and prev.container_port + prev.range >= m.container_port:
                 prev.range = max(prev.range, m.container_port - prev.container_port + m.range)
                 continue
-            joined.append(replace(m))
+            joined.append(m.replace())
         for m in joined:
             used_ctr.setdefault(proto, set()).update(range(m.container_port, m.container_port + m.range))
         out += joined
@@ -269,7 +269,7 @@ def resolve_host_ports(mappings: list[PortMapping], tries: int = 64) -> list[Por
     out: list[PortMapping] = []
     for m in mappings:
         if m.host_port:
-            out.append(replace(m))
+            out.append(m.replace())
             continue
         proto = "tcp" if m.protocol == "sctp" else m.protocol
         for _ in range(tries):
@@ -279,7 +279,7 @@ def resolve_host_ports(mappings: list[PortMapping], tries: int = 64) -> list[Por
                 continue
             if all(_bind_test(m.host_ip, p, proto) for p in ports):
                 taken.update((m.protocol, p) for p in ports)
-                out.append(replace(m, host_port=base))
+                out.append(m.replace(host_port=base))
                 break
         else:
             extra = f"with range {m.range} " if m.range > 1 else ""
@@ -393,7 +393,7 @@ def record(run_dir: str | os.PathLike, mappings: list[PortMapping]) -> None:
     path = os.path.join(run_dir, OWN_FILE)
     tmp = path + ".tmp"
     with open(tmp, "w") as fh:
-        json.dump({"ports": [asdict(m) for m in mappings]}, fh)
+        json.dump({"ports": [m.as_dict() for m in mappings]}, fh)
     os.replace(tmp, path)
 
 
@@ -405,7 +405,7 @@ def forget(run_dir: str | os.PathLike) -> None:
 
 
 def to_dicts(mappings: Iterable[PortMapping]) -> list[dict]:
-    return [asdict(m) for m in mappings]
+    return [m.as_dict() for m in mappings]
 
 
 DISCARDED = "Port mappings have been discarded as one of the Host, Container, Pod, and None network modes are in use"
@@ -418,9 +418,9 @@ def final_publish(opts: Any, image_config: dict | None) -> tuple[Any, list[str]]
     if not (opts.publish or opts.publish_all):
         return opts, []
     if opts.network in ("none", "host", "container", "private"):
-        return replace(opts, publish=[], publish_all=False), ([DISCARDED] if opts.publish else [])
+        return Record.replace(opts, publish=[], publish_all=False), ([DISCARDED] if opts.publish else [])
     exposed = exposed_ports(image_config, opts.expose) if opts.publish_all else []
-    return replace(opts, publish=final_mappings(opts.publish, exposed, opts.publish_all)), []
+    return Record.replace(opts, publish=final_mappings(opts.publish, exposed, opts.publish_all)), []
 
 
 def inspect_fields(run_dir: str | os.PathLike, options: dict | None, running: bool,
