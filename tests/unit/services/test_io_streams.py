@@ -49,7 +49,7 @@ def test_log_lines_tail_since_until_partial(tmp_path):
     assert [l.data for l in io_._lines(store, ctr, window)] == [b"two", b"three"]
 
 
-def test_container_logs_prefixes_names_with_several(tmp_path, monkeypatch):
+def test_container_logs_prefixes_with_several(tmp_path, monkeypatch):
     import io as stdio
 
     _log(tmp_path, b"2024-01-01T00:00:00Z stdout F out", b"2024-01-01T00:00:00Z stderr F err")
@@ -58,7 +58,14 @@ def test_container_logs_prefixes_names_with_several(tmp_path, monkeypatch):
     monkeypatch.setattr(io_, "lookup", lambda cfg, name: (store, _Ctr()))
     out, err = stdio.BytesIO(), stdio.BytesIO()
     io_.container_logs(None, ["x", "y"], io_.LogOptions(), out, err)
+    # several containers: the short ID first (libpod's LogLine.String), the name with --names
+    assert out.getvalue() == b"aaaaaaaaaaaa out\n" * 2 and err.getvalue() == b"aaaaaaaaaaaa err\n" * 2
+    out, err = stdio.BytesIO(), stdio.BytesIO()
+    io_.container_logs(None, ["x", "y"], io_.LogOptions(names_prefix=True), out, err)
     assert out.getvalue() == b"web out\nweb out\n" and err.getvalue() == b"web err\nweb err\n"
+    out, err = stdio.BytesIO(), stdio.BytesIO()
+    io_.container_logs(None, ["x"], io_.LogOptions(names_prefix=True), out, err)
+    assert out.getvalue() == b"out\n"  # one container: no prefix, --names or not
     out, err = stdio.BytesIO(), stdio.BytesIO()
     io_.container_logs(None, ["x"], io_.LogOptions(timestamps=True), out, err)
     assert out.getvalue().startswith(b"2024-01-01T00:00:00") and out.getvalue().endswith(b" out\n")
