@@ -6,16 +6,44 @@ as Podman falls back).  Root: /var/lib/hull and /run/hull.  `--root`,
 `--runroot`, HULL_ROOT and HULL_RUNROOT override both; tests use them to isolate
 themselves.
 
-This module is imported by every CLI call: keep it free of heavy imports.
+This module is imported by every CLI call: keep it free of heavy imports.  Not
+even pathlib at the top (re, enum, urllib come with it, ~7 ms): `hull run`/`start`
+spawn their monitor before anything imports it (`EngineConfig.early`).
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
 
 from engine.errors import StorageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _path(p: str | os.PathLike) -> Path:
+    from pathlib import Path
+
+    return Path(p)
+
+
+def path_str(p: str) -> str:
+    """str(Path(p)) without pathlib: `.` and empty components dropped, `..` kept,
+    two leading slashes kept as POSIX allows (pathlib's PurePosixPath rules)."""
+    root = "//" if p.startswith("//") and not p.startswith("///") else "/" if p.startswith("/") else ""
+    return (root + "/".join(part for part in p.split("/") if part and part != ".")) or "."
+
+
+def absolute_str(p: str) -> str:
+    """str(Path(p).absolute()) without pathlib."""
+    if p.startswith("/"):
+        return path_str(p)
+    base, rest = path_str(os.getcwd()), path_str(p)
+    if rest == ".":
+        return base
+    return base + rest if base.endswith("/") else f"{base}/{rest}"
 
 
 def is_rootless() -> bool:
@@ -24,42 +52,58 @@ def is_rootless() -> bool:
     return os.geteuid() != 0 or os.environ.get("_HULL_USERNS_CONFIGURED") == "1"
 
 
+def _home_str() -> str:
+    return os.environ.get("HOME") or os.path.expanduser("~")
+
+
 def _home() -> Path:
-    return Path(os.environ.get("HOME") or os.path.expanduser("~"))
+    return _path(_home_str())
+
+
+def _default_root_str() -> str:
+    if env := os.environ.get("HULL_ROOT"):
+        return env
+    if not is_rootless():
+        return "/var/lib/hull"
+    data_home = os.environ.get("XDG_DATA_HOME") or os.path.join(_home_str(), ".local", "share")
+    return os.path.join(data_home, "hull")
 
 
 def default_root() -> Path:
-    if env := os.environ.get("HULL_ROOT"):
-        return Path(env)
-    if not is_rootless():
-        return Path("/var/lib/hull")
-    data_home = os.environ.get("XDG_DATA_HOME") or str(_home() / ".local" / "share")
-    return Path(data_home) / "hull"
+    return _path(_default_root_str())
 
 
-def runtime_dir() -> Path:
-    """$XDG_RUNTIME_DIR when usable, else a private directory we own."""
+def _runtime_dir_str() -> str:
     env = os.environ.get("XDG_RUNTIME_DIR")
     if env and os.path.isdir(env) and os.access(env, os.W_OK):
-        return Path(env)
-    fallback = Path(os.environ.get("TMPDIR", "/tmp")) / f"hull-run-{os.geteuid()}"
+        return env
+    fallback = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"hull-run-{os.geteuid()}")
     ensure_private_dir(fallback)
     return fallback
 
 
-def default_runroot() -> Path:
+def runtime_dir() -> Path:
+    """$XDG_RUNTIME_DIR when usable, else a private directory we own."""
+    return _path(_runtime_dir_str())
+
+
+def _default_runroot_str() -> str:
     if env := os.environ.get("HULL_RUNROOT"):
-        return Path(env)
+        return env
     if not is_rootless():
-        return Path("/run/hull")
-    return runtime_dir() / "hull"
+        return "/run/hull"
+    return os.path.join(_runtime_dir_str(), "hull")
 
 
-def ensure_private_dir(path: Path) -> Path:
+def default_runroot() -> Path:
+    return _path(_default_runroot_str())
+
+
+def ensure_private_dir(path: str | Path) -> str | Path:
     """Create `path` mode 0700, refusing one that another user owns."""
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        st = path.lstat()
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        st = os.lstat(path)
     except OSError as exc:
         raise StorageError(f"cannot create {path}: {exc.strerror}") from None
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
@@ -81,12 +125,26 @@ class EngineConfig:
     def __init__(self, root: Path | None = None, runroot: Path | None = None,
                  rootless: bool | None = None, tls_verify: bool | None = None,
                  registries_conf: Path | None = None, authfile: Path | None = None) -> None:
-        self.root = Path(root) if root is not None else default_root()
-        self.runroot = Path(runroot) if runroot is not None else default_runroot()
+        self.root = _path(root) if root is not None else default_root()
+        self.runroot = _path(runroot) if runroot is not None else default_runroot()
         self.rootless = is_rootless() if rootless is None else rootless
         self.tls_verify = tls_verify  # None: as registries.conf says
         self.registries_conf = registries_conf  # explicit file (tests, --registries-conf)
         self.authfile = authfile
+
+    @classmethod
+    def early(cls, root: str | None, runroot: str | None) -> "EngineConfig":
+        """The store of `--root ROOT --runroot RUNROOT` (each absolute, as Context.config()
+        makes it) with root and runroot as the str their Path would print, built without
+        pathlib: only for spawning the monitor before argparse (engine/cli/early.py:
+        enter_userns and monitor.launch.prespawn use os.path on them).  replace() gives
+        the usual Path form."""
+        cfg = cls.__new__(cls)
+        cfg.root = absolute_str(root) if root else path_str(_default_root_str())  # type: ignore[assignment]
+        cfg.runroot = absolute_str(runroot) if runroot else path_str(_default_runroot_str())  # type: ignore[assignment]
+        cfg.rootless = is_rootless()
+        cfg.tls_verify = cfg.registries_conf = cfg.authfile = None
+        return cfg
 
     def replace(self, **changes: object) -> "EngineConfig":
         """A copy with some fields changed."""
@@ -143,6 +201,8 @@ class EngineConfig:
         """auth.json to read, in order; the first is where login writes."""
         if self.authfile:
             return [self.authfile]
+        from pathlib import Path
+
         if env := os.environ.get("REGISTRY_AUTH_FILE"):
             return [Path(env)]
         paths = []
@@ -158,6 +218,8 @@ class EngineConfig:
     def registries_conf_candidates(self) -> list[Path]:
         if self.registries_conf:
             return [self.registries_conf]
+        from pathlib import Path
+
         if env := os.environ.get("CONTAINERS_REGISTRIES_CONF"):
             return [Path(env)]
         user = Path(os.environ.get("XDG_CONFIG_HOME") or _home() / ".config") / "containers" / "registries.conf"

@@ -68,6 +68,14 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     if opts.detach and opts.rm and opts.restart.name not in ("no", ""):
         raise InvalidArgument('the --rm option conflicts with --restart, when the restartPolicy is not "" and "no"')
     cfg = ctx.config()
+    if not ctx.remote:
+        from engine.services.common import keep_stores
+
+        keep_stores()  # create, start and --rm's removal share one store (one SQLite connection)
+        if not opts.detach:
+            from engine.cli.terminal import attach_ahead
+
+            attach_ahead(rm=opts.rm)
     warnings: list[str] = []
     container = svc.run(cfg, opts, runtime=ctx.runtime, attach=not opts.detach, warnings=warnings)
     print_warnings(warnings)

@@ -31,6 +31,10 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
     svc = ctx.service("containers")
 
     cfg = ctx.config()
+    if not ctx.remote:
+        from engine.services.common import keep_stores
+
+        keep_stores()  # the lookups and the starts share one store (one SQLite connection)
     if len(args.names) == 1 and not args.all and not ctx.remote:
         from engine.cli.early import prespawn_monitor
 
@@ -55,8 +59,10 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
         return for_each(names, lambda n: svc.start(cfg, [n]))
     if len(names) != 1:
         raise InvalidArgument("you cannot start and attach multiple containers at once")
-    from engine.cli.terminal import attach
+    from engine.cli.terminal import attach, attach_ahead
 
+    if not ctx.remote:
+        attach_ahead()
     container = svc.start(cfg, names, attach=True)[0]
     options = container.options or {}
     tty = bool(options.get("tty"))

@@ -93,6 +93,22 @@ def attach_streams(streams: "list[str]", interactive: bool) -> "tuple[bool, bool
     return "stdin" in streams, "stdout" in streams, "stderr" in streams
 
 
+def attach_ahead(rm: bool = False) -> None:
+    """Have the next container start load what attach() (and with `rm`, the removal
+    after the exit) imports while this process waits for the monitor to run the
+    container, not after (engine/monitor/launch.py while_waiting)."""
+    from engine.monitor.launch import while_waiting
+
+    def load() -> None:
+        import engine.monitor.attach  # noqa: F401
+        import engine.services.container_io  # noqa: F401
+        if rm:
+            import engine.network.lifecycle  # noqa: F401
+            import engine.network.reap  # noqa: F401
+
+    while_waiting(load)
+
+
 def attach(cfg: "Any", cid: str, *, tty: bool, stdin: bool, stdout: bool = True, stderr: bool = True,
            detach_keys: "str | None" = None, sig_proxy: bool = True,
            socket_path: "Any" = None) -> "Any":

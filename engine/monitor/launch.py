@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
 
 import engine
 from engine import errors
@@ -26,12 +25,14 @@ from engine.record import Record
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import socket
+    from pathlib import Path
 
     from engine.config import EngineConfig
 # `socket` (with its enums and selectors) is imported where used: `prespawn` runs
 # before the CLI's other imports and only needs _socket's socketpair.
 
-_ENGINE_PARENT = str(Path(engine.__file__).resolve().parent.parent)
+# os.path, not pathlib: prespawn runs before the CLI has imported pathlib (engine/cli/early.py)
+_ENGINE_PARENT = os.path.dirname(os.path.dirname(os.path.realpath(engine.__file__)))
 # `python -S -P -c` this, not `-m engine.monitor`: runpy (importlib.util, contextlib, the
 # package lookup) cost the monitor's start-up ~4 ms, on the critical path of run/start.
 MONITOR_ARGV = ("-S", "-P", "-c", "import sys; from engine.monitor.__main__ import main; sys.exit(main(sys.argv[1:]))")
@@ -77,6 +78,23 @@ class _Early(Record):
 
 
 _early: list[_Early] = []
+_while_waiting: list = []  # callables: see while_waiting()
+
+
+def while_waiting(fn) -> None:
+    """Run `fn()` in the next start_monitor() of this process, after it has handed the
+    container over and before it waits for it to run: this process idles there (the
+    monitor creates and starts the container), so what the caller needs right after
+    (the attach client's imports) costs no time there.  Errors in `fn` are ignored."""
+    _while_waiting.append(fn)
+
+
+def _run_while_waiting() -> None:
+    while _while_waiting:
+        try:
+            _while_waiting.pop(0)()
+        except Exception:  # noqa: BLE001 - a head start only: the caller does it again
+            pass
 
 
 def _key(cfg: EngineConfig) -> tuple:
@@ -177,6 +195,7 @@ def start_monitor(cfg: EngineConfig, cid: str, *, attach: bool = False,
         finally:
             theirs.close()
         _send_config(ours, paths.monitor_json, None, listen)
+    _run_while_waiting()
     try:
         doc = _read_message(ours, timeout)
         if doc is None:
@@ -194,6 +213,8 @@ def start_monitor(cfg: EngineConfig, cid: str, *, attach: bool = False,
         _reap(pid)  # the first generation exits as soon as it has forked
     if "error" in doc:
         raise _error(doc)
+    from pathlib import Path
+
     # From the message, not monitor.pid: a container that exits at once may take
     # its monitor (and that file) with it before we get here.
     return MonitorHandle(monitor_pid=int(doc.get("monitor_pid") or 0), pid=int(doc["ready"]),
@@ -231,7 +252,6 @@ def _send_config(sock: socket.socket, path: str, extra: dict | None = None, fds:
     message: the monitor then needs no json and no parsing child of its own.
     Unreadable: nothing is sent and the monitor reads the file itself (and reports)."""
     import json
-    import socket
 
     from engine.monitor.process import pack_msg
 
@@ -244,6 +264,8 @@ def _send_config(sock: socket.socket, path: str, extra: dict | None = None, fds:
     data = data or pack_msg(extra or {})
     try:
         if fds:  # socket activation: the listen fds ride on the first byte (SCM_RIGHTS)
+            import socket  # only here: its enums cost ~2 ms before the container can start
+
             socket.send_fds(sock, [data[:1]], fds)
             data = data[1:]
         sock.sendall(data)

@@ -25,7 +25,6 @@ place (same inode): a running container's bind mount keeps seeing them.
 from __future__ import annotations
 
 import os
-import socket
 
 from engine.errors import InvalidArgument
 from engine.record import Factory, Record
@@ -184,6 +183,8 @@ def hosts_file(opts: Any, hostname: str, name: str, host_file: str = "/etc/hosts
 # ---------------------------------------------------------------- the view
 def host_local_ip() -> str:
     """The host's address on its default route (Podman's GetLocalIP), without sending."""
+    import socket  # here: `run` imports this module before it hands its monitor the container
+
     for family, probe in ((socket.AF_INET, "192.0.2.1"), (socket.AF_INET6, "2001:db8::1")):
         try:
             with socket.socket(family, socket.SOCK_DGRAM) as s:
@@ -202,7 +203,9 @@ def host_default_gateway() -> str:
             for line in fh.readlines()[1:]:
                 f = line.split()
                 if len(f) > 3 and f[1] == "00000000" and int(f[3], 16) & 2:
-                    return socket.inet_ntoa(bytes.fromhex(f[2])[::-1])
+                    import _socket
+
+                    return _socket.inet_ntoa(bytes.fromhex(f[2])[::-1])
     except (OSError, ValueError):
         pass
     return ""

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import os
 import pwd
-from pathlib import Path
 
 from engine.errors import HullError
 from engine.record import Record
 
-SUBUID_FILE = Path("/etc/subuid")
-SUBGID_FILE = Path("/etc/subgid")
+SUBUID_FILE = "/etc/subuid"  # str, not Path: the rootless join path runs before pathlib loads
+SUBGID_FILE = "/etc/subgid"
 MAX_ID = 2**32 - 1  # (uid_t)-1 is never a valid id
 MAX_MAP_LINES = 340  # kernel limit on lines in /proc/PID/uid_map (Linux >= 4.15)
 
@@ -88,10 +87,11 @@ def parse_subid_text(text: str, user: str, uid: int, source: str = "/etc/subuid"
     return ranges
 
 
-def read_subid_ranges(path: Path, user: str, uid: int) -> list[SubIDRange]:
+def read_subid_ranges(path: str | os.PathLike, user: str, uid: int) -> list[SubIDRange]:
     """Ranges of `user` in `path`; a missing file means no ranges."""
     try:
-        text = path.read_text()
+        with open(path) as f:
+            text = f.read()
     except FileNotFoundError:
         return []
     except OSError as exc:
@@ -123,7 +123,7 @@ def _user_name(uid: int) -> str:
 
 
 def user_id_maps(uid: int | None = None, gid: int | None = None, user: str | None = None,
-                 subuid_file: Path = SUBUID_FILE, subgid_file: Path = SUBGID_FILE) -> UserIDMaps:
+                 subuid_file: str | os.PathLike = SUBUID_FILE, subgid_file: str | os.PathLike = SUBGID_FILE) -> UserIDMaps:
     """The maps Hull's pause process gets for this user (default: the caller)."""
     uid = os.getuid() if uid is None else uid
     gid = os.getgid() if gid is None else gid

@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import fcntl
 import os
-from pathlib import Path
 
 from engine.errors import HullError
 from engine.record import Record
 from engine.runtime.idmap import UserIDMaps, format_proc_map, newidmap_args
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from os import PathLike
+# runroot: a str or a Path (os.path only: `run`/`start` join the namespace before pathlib loads)
 
 PID_FILE = "pause.pid"
 LOCK_FILE = "pause.lock"
@@ -71,10 +75,11 @@ def _owned_by_us(pid: int) -> bool:
     return int(uid_line.split()[1]) == os.getuid() and os.path.basename(argv0) in pause_names
 
 
-def read_pause(runroot: Path) -> PauseProcess | None:
+def read_pause(runroot: str | PathLike) -> PauseProcess | None:
     """The live pause process recorded in runroot, or None (missing, stale, foreign)."""
     try:
-        text = (runroot / PID_FILE).read_text()
+        with open(os.path.join(runroot, PID_FILE)) as f:
+            text = f.read()
         pid_text, start_text = text.split()
         proc = PauseProcess(int(pid_text), int(start_text))
     except (OSError, ValueError):
@@ -84,17 +89,18 @@ def read_pause(runroot: Path) -> PauseProcess | None:
     return proc
 
 
-def _write_pid_file(runroot: Path, proc: PauseProcess) -> None:
-    tmp = runroot / f".{PID_FILE}.{os.getpid()}"
-    tmp.write_text(f"{proc.pid} {proc.starttime}\n")
-    os.replace(tmp, runroot / PID_FILE)  # readers never see a half-written file
+def _write_pid_file(runroot: str | PathLike, proc: PauseProcess) -> None:
+    tmp = os.path.join(runroot, f".{PID_FILE}.{os.getpid()}")
+    with open(tmp, "w") as f:
+        f.write(f"{proc.pid} {proc.starttime}\n")
+    os.replace(tmp, os.path.join(runroot, PID_FILE))  # readers never see a half-written file
 
 
 class _Lock:
     """Exclusive flock on {runroot}/pause.lock (fd closed on exec)."""
 
-    def __init__(self, runroot: Path) -> None:
-        self.path = runroot / LOCK_FILE
+    def __init__(self, runroot: str | PathLike) -> None:
+        self.path = os.path.join(runroot, LOCK_FILE)
 
     def __enter__(self) -> "_Lock":
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -265,7 +271,7 @@ def _describe(raw: bytes) -> str:
         return raw.decode(errors="replace")
 
 
-def ensure_pause(runroot: Path, maps_factory) -> tuple[PauseProcess, bool]:
+def ensure_pause(runroot: str | PathLike, maps_factory) -> tuple[PauseProcess, bool]:
     """The live pause process, creating it under the lock if needed.
 
     Returns (process, created).  `maps_factory()` builds the id maps; it runs
@@ -281,13 +287,16 @@ def ensure_pause(runroot: Path, maps_factory) -> tuple[PauseProcess, bool]:
         return proc, True
 
 
-def stop_pause(runroot: Path) -> bool:
+def stop_pause(runroot: str | PathLike) -> bool:
     """Kill the pause process (`hull system migrate`/`reset`); True if one was running."""
     import signal
 
     with _Lock(runroot):
         proc = read_pause(runroot)
-        (runroot / PID_FILE).unlink(missing_ok=True)
+        try:
+            os.unlink(os.path.join(runroot, PID_FILE))
+        except FileNotFoundError:
+            pass
         if proc is None:
             return False
         os.kill(proc.pid, signal.SIGKILL)

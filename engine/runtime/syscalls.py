@@ -10,9 +10,24 @@ call's name and errno, read through cffi's `ffi.errno` right after the call
 from __future__ import annotations
 
 import os
-from functools import cached_property
 
 from engine.errors import SyscallError
+
+
+class cached_property:  # noqa: N801 - functools' (which costs `run` ~2 ms before its monitor spawn)
+    """Computed on first access, then an instance attribute (functools.cached_property
+    without its lock and generics)."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
 
 # Namespace flags (linux/sched.h)
 CLONE_NEWNS = 0x00020000

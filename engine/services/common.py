@@ -11,11 +11,30 @@ from engine.config import EngineConfig
 from engine.errors import HullError, StorageError
 
 
+_kept_stores: dict | None = None  # see keep_stores()
+
+
 def open_store(cfg: EngineConfig) -> Any:
     """The Store (engine/store) for `cfg`, directories created on first use."""
     from engine.store import Store
 
-    return Store.open(cfg)
+    if _kept_stores is None:
+        return Store.open(cfg)
+    key = (str(cfg.root), str(cfg.runroot), cfg.rootless)
+    store = _kept_stores.get(key)
+    if store is None:
+        store = _kept_stores[key] = Store.open(cfg)
+    return store
+
+
+def keep_stores() -> None:
+    """From now on open_store() gives one Store per store for the rest of this process:
+    one SQLite connection (and schema check) where `hull run --rm` opened three (create,
+    start, remove).  For one-shot processes only (the CLI's run/start): a long-lived
+    caller would keep a store that `system reset` removed."""
+    global _kept_stores
+    if _kept_stores is None:
+        _kept_stores = {}
 
 
 def enter_userns(cfg: EngineConfig) -> None:

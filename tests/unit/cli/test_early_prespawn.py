@@ -63,3 +63,23 @@ def test_main_with_argv_imports_no_argparse_first(tmp_path):
                          cwd=str(tmp_path), env={"PYTHONPATH": repo})
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[-1] == "False True"
+
+
+@pytest.mark.parametrize("root, runroot", [
+    ("/r", "/rr"), ("rel/../x", "./run/"), ("//srv/a//b/.", "///c"), (".", "x/."), (None, None),
+])
+def test_early_config_names_the_store_as_the_parsed_one(root, runroot, tmp_path, monkeypatch):
+    """The monitor spawned before argparse is handed its container only when the store
+    (root, runroot) the CLI later builds is the same: both must print alike."""
+    from engine.cli.parser import Context
+    from engine.config import EngineConfig
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HULL_ROOT", "/h//root/")
+    monkeypatch.setenv("HULL_RUNROOT", "h/run")
+    ctx = Context()
+    ctx.root, ctx.runroot = root, runroot
+    early = EngineConfig.early(root, runroot)
+    parsed = ctx.config()
+    assert (early.root, early.runroot, early.rootless) == (str(parsed.root), str(parsed.runroot), parsed.rootless)
+    assert early.replace() == parsed
