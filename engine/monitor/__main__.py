@@ -50,6 +50,11 @@ def main(argv: list[str]) -> int:
         os.set_inheritable(sync_fd, False)
     set_child_subreaper()
     early = cid == "-"
+    # Before the wait: started ahead of time, we wait for the launcher's create work, and
+    # these imports would come after it, on the way to the container's start.
+    from engine.monitor.config import ContainerPaths, MonitorConfig
+    from engine.monitor.monitor import Monitor
+
     listen: list[int] = []  # socket activation (engine/monitor/listenfds.py)
     msg = _first_message(sync, timeout=None if early else 10.0, fds=listen)
     if early:
@@ -58,9 +63,6 @@ def main(argv: list[str]) -> int:
         cid = msg["cid"]
         await_attach = bool(msg.get("attach"))
     os.environ["_HULL_MONITOR_CID"] = cid
-
-    from engine.monitor.config import ContainerPaths, MonitorConfig
-
     paths = ContainerPaths(os.environ["HULL_ROOT"], os.environ["HULL_RUNROOT"], cid)
     try:
         if early:
@@ -73,8 +75,6 @@ def main(argv: list[str]) -> int:
     except (OSError, ValueError, TypeError) as exc:
         _fail(sync, f"container monitor: reading {paths.monitor_json}: {exc}")
         return 1
-    from engine.monitor.monitor import Monitor
-
     mon = None
     try:
         mon = Monitor(paths, cfg, sync, await_attach=await_attach, prefork=prefork,

@@ -77,6 +77,10 @@ def _wait_for_job(ctl: socket.socket) -> int:
         import engine.runtime.builtin.init  # noqa: F401
         import engine.runtime.seccomp_bpf  # noqa: F401
         import engine.runtime.userns  # noqa: F401
+        from engine.runtime.syscalls import SYSCALLS
+
+        SYSCALLS.preload()  # libc's declarations and handle, and libseccomp: create's first steps
+        SYSCALLS.seccomp_lib
     except BaseException:  # noqa: BLE001 - create_and_start reports it, with the job's socket
         pass
     buf = bytearray()
