@@ -31,6 +31,17 @@ _STATUS = {"configured": "created", "created": "created", "initialized": "create
            "removing": "removing", "unknown": "dead"}
 
 
+def _console_size(value: Any) -> list[int]:
+    """HostConfig.ConsoleSize [height, width] (docker run -t sends the terminal's size,
+    so the pty has it before the first prompt, not only after a later resize)."""
+    if value is None:
+        return []
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 65536 for n in value)):
+        raise InvalidArgument("HostConfig.ConsoleSize must be two integers [height, width] from 0 to 65535")
+    return list(value) if all(value) else []
+
+
 def _obj(value: Any, what: str) -> dict:
     if value is None:
         return {}
@@ -235,6 +246,7 @@ def create_options(body: Any, name: str = "") -> Any:
         hostname=str(body.get("Hostname") or ""),
         init=bool(init),
         tty=bool(body.get("Tty")),
+        console_size=_console_size(host.get("ConsoleSize")) if body.get("Tty") else [],
         interactive=bool(body.get("OpenStdin")),
         detach=not (body.get("AttachStdout") or body.get("AttachStderr")),
         rm=bool(host.get("AutoRemove")),
@@ -464,7 +476,7 @@ def _host_config(h: dict) -> dict:
         "ShmSize": int(h.get("ShmSize") or 0),
         "Sysctls": {str(k): str(v) for k, v in (h.get("Sysctls") or {}).items()},
         "Runtime": h.get("Runtime") or "runc",
-        "ConsoleSize": [0, 0],
+        "ConsoleSize": list(h.get("ConsoleSize") or [0, 0]),
         "Isolation": "",
         "Init": bool(h.get("Init")) or None,
         "CpuShares": int(h.get("CpuShares") or 0),

@@ -56,6 +56,18 @@ def prespawn_monitor(cfg, remover: bool = False) -> None:
     prespawn(cfg, remover=remover)
 
 
+def _terminal_size() -> list[int]:
+    """[rows, cols] of our terminal for the container's pty from its first instruction
+    (as the docker CLI sends ConsoleSize); [] when stdin is no terminal."""
+    import os
+
+    try:
+        cols, rows = os.get_terminal_size(0)
+    except OSError:
+        return []
+    return [rows, cols] if rows and cols else []
+
+
 def main(prog: str, argv: list[str], ctx: Context) -> int:
     opts = parse_options(prog, argv, ctx, run=True, on_parsed=lambda ns: ctx.remote or prespawn_monitor(
         ctx.config(), remover=bool(getattr(ns, "rm", False)) and not getattr(ns, "detach", False)))
@@ -76,6 +88,8 @@ def main(prog: str, argv: list[str], ctx: Context) -> int:
             from engine.cli.terminal import attach_ahead
 
             attach_ahead(rm=opts.rm)
+    if opts.tty and not opts.detach and not ctx.remote:
+        opts.console_size = _terminal_size()
     warnings: list[str] = []
     container = svc.run(cfg, opts, runtime=ctx.runtime, attach=not opts.detach, warnings=warnings)
     print_warnings(warnings)

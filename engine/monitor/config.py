@@ -66,7 +66,7 @@ class MonitorConfig:
     log_driver:   k8s-file | json-file | none; log_path: the log file;
     log_max_size: bytes before rotation (0: never); log_max_file: files kept
                   including the live one (1: the live file is truncated).
-    tty, stdin_open (-i), restart_policy (no|on-failure|always|unless-stopped),
+    tty, console_size ([rows, cols] or []), stdin_open (-i), restart_policy (no|on-failure|always|unless-stopped),
     restart_max_retries (on-failure:N, 0 = unlimited), healthcheck (HealthSpec|None),
     stop_signal (number), stop_timeout (seconds), rm, detach_keys,
     name / image (for events), sdnotify (conmon|container|healthy, "" = none).
@@ -74,7 +74,8 @@ class MonitorConfig:
 
     __slots__ = ("runtime", "log_driver", "log_path", "log_max_size", "log_max_file", "tty",
                  "stdin_open", "restart_policy", "restart_max_retries", "healthcheck",
-                 "stop_signal", "stop_timeout", "rm", "detach_keys", "name", "image", "sdnotify")
+                 "stop_signal", "stop_timeout", "rm", "detach_keys", "name", "image", "sdnotify",
+                 "console_size")
 
     def __init__(self, *, runtime: str = "builtin", log_driver: str = "k8s-file",
                  log_path: str = "", log_max_size: int = 0, log_max_file: int = 1,
@@ -82,7 +83,7 @@ class MonitorConfig:
                  restart_max_retries: int = 0, healthcheck: HealthSpec | None = None,
                  stop_signal: int = 15, stop_timeout: int = 10, rm: bool = False,
                  detach_keys: str = "ctrl-p,ctrl-q", name: str = "", image: str = "",
-                 sdnotify: str = "") -> None:
+                 sdnotify: str = "", console_size: list[int] | None = None) -> None:
         if log_driver not in LOG_DRIVERS:
             raise ValueError(f"unknown log driver {log_driver!r}")
         if restart_policy not in RESTART_POLICIES:
@@ -104,6 +105,7 @@ class MonitorConfig:
         self.name = name
         self.image = image
         self.sdnotify = sdnotify  # "" | conmon | container | healthy (engine/monitor/sdnotify.py)
+        self.console_size = [int(n) for n in console_size or []]  # [rows, cols] of the pty at creation
 
     def to_dict(self) -> dict:
         d = {k: getattr(self, k) for k in self.__slots__}

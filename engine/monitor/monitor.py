@@ -181,6 +181,8 @@ class Monitor:
 
         cfg, paths = self.cfg, self.paths
         self.stdio = stdio = ContainerStdio(cfg.tty, cfg.stdin_open)
+        if stdio.master is not None and cfg.console_size:
+            resize(stdio.master, *cfg.console_size)  # before the container's first prompt
         self.stdin_eof = False
         go_r, go_w = os.pipe2(os.O_CLOEXEC)
         theirs = self._result_channel(self._on_create_message)

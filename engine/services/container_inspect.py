@@ -194,7 +194,7 @@ def _host_config(c: Container, opts: dict, spec: dict) -> dict:
         **_id_mappings(spec),
         "ShmSize": opts.get("shm_size") or 65536000,
         "Runtime": "oci",
-        "ConsoleSize": [0, 0],
+        "ConsoleSize": list(opts.get("console_size") or [0, 0]),
         "CpuShares": res.get("cpu_shares") or 0,
         "Memory": res.get("memory") or 0,
         "NanoCpus": int(cpus * 1e9) if cpus else 0,

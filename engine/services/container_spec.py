@@ -134,7 +134,7 @@ def monitor_config(cfg: EngineConfig, store: Any, container: Any, opts: Any) -> 
         log_driver=opts.log_driver or "k8s-file",
         log_path=log_opts.get("path") or str(store.containers.log_path(container.id)),
         log_max_size=max_size, log_max_file=max_file,
-        tty=opts.tty, stdin_open=opts.interactive,
+        tty=opts.tty, stdin_open=opts.interactive, console_size=list(opts.console_size or []),
         restart_policy=opts.restart.name or "no", restart_max_retries=opts.restart.max_retries,
         healthcheck=health,
         stop_signal=opts.stop_signal or 15,

@@ -397,6 +397,8 @@ def build_spec(image_config: dict, opts: ContainerOptions, ctx: SpecContext) -> 
 
     process: dict = {
         "terminal": bool(opts.tty),
+        **({"consoleSize": {"height": opts.console_size[0], "width": opts.console_size[1]}}
+           if opts.tty and opts.console_size else {}),
         "user": {"uid": user.uid, "gid": user.gid, "umask": 0o022},
         "args": args,
         "env": [f"{k}={v}" for k, v in env.items()],

@@ -169,6 +169,7 @@ class ContainerOptions(_Option):
     init: bool = False
     init_path: str = ""
     tty: bool = False
+    console_size: list[int] = Factory(list)  # [rows, cols] of the pty from the start (Docker's ConsoleSize)
     interactive: bool = False
     detach: bool = False
     rm: bool = False

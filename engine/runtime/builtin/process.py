@@ -12,6 +12,7 @@ import fcntl
 import os
 import resource
 import stat
+import struct
 import termios
 
 from engine.errors import CannotInvoke, CommandNotFound, SyscallError
@@ -164,6 +165,16 @@ def open_pty_inside(uid: int) -> tuple[int, int]:
     return master, slave
 
 
+def set_console_size(master: int, size: dict | None) -> None:
+    """process.consoleSize on the new pty, as crun does: the first prompt already has
+    the client's terminal size (a later resize may come after it)."""
+    if not isinstance(size, dict):
+        return
+    rows, cols = int(size.get("height") or 0), int(size.get("width") or 0)
+    if rows > 0 and cols > 0:
+        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
 def take_terminal(slave: int) -> None:
     """New session with `slave` as controlling terminal on 0, 1, 2."""
     os.setsid()
@@ -196,6 +207,7 @@ def become(sc, chan, process: dict, seccomp: dict | None, *, stdio: tuple, termi
     proc: the runtime's private procfs handle (engine/runtime/procfs.py), closed here."""
     if console:
         master, slave = open_pty_inside(int((process.get("user") or {}).get("uid", 0)))
+        set_console_size(master, process.get("consoleSize"))
         if bind_console is not None:
             bind_console(slave)
         sync.send(chan, {"console": True}, [master])

@@ -100,6 +100,22 @@ def test_attach_websocket(dapi):
     assert plain.status == 400 and "websocket" in plain.json()["message"]
 
 
+# ---------------------------------------------------------------- console size
+def test_console_size_is_the_ptys_size_from_the_first_instruction(dapi):
+    # `docker run -t` sends its terminal's size in HostConfig.ConsoleSize; the container's
+    # first `stty size` sees it without any resize call
+    cid = create(dapi, {"Image": "busybox", "Tty": True, "Cmd": ["stty", "size"],
+                        "HostConfig": {"ConsoleSize": [33, 101]}})
+    assert dapi.request("GET", f"/v1.44/containers/{cid}/json").json()["HostConfig"]["ConsoleSize"] == [33, 101]
+    assert dapi.request("POST", f"/v1.44/containers/{cid}/start").status == 204
+    assert dapi.request("POST", f"/v1.44/containers/{cid}/wait").json()["StatusCode"] == 0
+    logs = dapi.request("GET", f"/v1.44/containers/{cid}/logs?stdout=1")
+    assert logs.body.strip() == b"33 101"
+    bad = dapi.request("POST", "/v1.44/containers/create", {"Image": "busybox", "Tty": True,
+                                                            "HostConfig": {"ConsoleSize": [33]}})
+    assert bad.status == 400 and "ConsoleSize" in bad.json()["message"]
+
+
 # ---------------------------------------------------------------- links
 def test_links_alias_reaches_the_linked_container(client):
     client.networks.create("linknet")

@@ -19,8 +19,8 @@ pytestmark = needs_monitor
 class Pty(PtyProcess):
     """A hull process on the slave side of a fresh pty; we type and read on the master."""
 
-    def __init__(self, hull, *args: str) -> None:
-        super().__init__()
+    def __init__(self, hull, *args: str, size: tuple[int, int] | None = None) -> None:
+        super().__init__(size=size)
         termios.tcsetattr(self.slave, termios.TCSANOW, termios.tcgetattr(self.slave))
         self.slave_attrs = termios.tcgetattr(self.slave)
         self.proc = hull.popen(*args, stdin=self.slave, stdout=self.slave, stderr=self.slave)
@@ -79,6 +79,16 @@ def test_run_it_detach_and_attach_again(bb):
         again.close()
     assert bb("ps", "-a", "--format", "{{.Names}} {{.State}} {{.ExitCode}}").ok().stdout == "tty1 exited 5\n"
     bb("rm", "tty1").ok()
+
+
+def test_the_first_instruction_sees_the_terminal_size(bb):
+    # the container's pty has our terminal's size from the start, not only after a resize
+    term = Pty(bb, "run", "--rm", "-t", "busybox", "stty", "size", size=(27, 93))
+    try:
+        term.read_until(b"27 93")
+        assert term.wait() == 0
+    finally:
+        term.close()
 
 
 def test_custom_detach_keys(bb):
