@@ -48,6 +48,8 @@ def host_lock(bridge: str) -> Any:
 
 
 def _read(path: Path) -> dict | None:
+    """The JSON object in `path`; None when it is missing, unreadable or not an object
+    (also engine/network/reservations.py's reader)."""
     try:
         with open(path) as f:
             doc = json.load(f)

@@ -19,6 +19,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from engine.network.leases import _read  # a JSON object file, None when missing or broken
+
 DIR = "network-reservations"
 
 
@@ -30,15 +32,6 @@ def _alive(doc: dict | None) -> bool:
     from engine.store.containers import pid_alive
 
     return bool(doc) and pid_alive(int(doc.get("pid") or 0), doc.get("starttime"))  # type: ignore[union-attr]
-
-
-def _read(path: Path) -> dict | None:
-    try:
-        with open(path) as f:
-            doc = json.load(f)
-        return doc if isinstance(doc, dict) else None
-    except (OSError, ValueError):
-        return None
 
 
 def taken(root: Path | str, network_id: str) -> dict[str, str]:
