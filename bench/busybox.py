@@ -6,7 +6,9 @@ loaded by each engine from the same world-readable oci-archive."""
 
 from __future__ import annotations
 
-from bench.harness import BenchError, Context, Engine, Store
+from typing import Callable
+
+from bench.harness import BenchError, Context, Engine, Measurement, Store, rounds_interleaved
 
 REF = "localhost/busybox:latest"
 
@@ -47,3 +49,13 @@ class Stores:
             except Exception:  # cleanup only: the store is removed next anyway
                 pass
             eng.drop_store(store)
+
+
+def on_busybox(ctx: Context, m: Measurement, rounds: int, one: Callable[[Engine, Store], float]) -> Measurement:
+    """Rounds of `one(engine, its busybox store)`, engines interleaved; stores dropped after."""
+    stores = Stores(ctx)
+    try:
+        rounds_interleaved(ctx, m, rounds, lambda eng: one(eng, stores.get(eng)))
+    finally:
+        stores.drop()
+    return m

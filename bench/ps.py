@@ -3,8 +3,8 @@ Issue 3's target: Hull at most 0.6x Podman's wall time."""
 
 from __future__ import annotations
 
-from bench.busybox import REF, Stores
-from bench.harness import BenchError, Context, Engine, Measurement, rounds_interleaved
+from bench.busybox import REF, on_busybox
+from bench.harness import BenchError, Context, Engine, Measurement, Store
 
 NAME = "ps"
 TITLE = "`ps -a` with 50 containers"
@@ -14,12 +14,9 @@ COUNT = 50
 
 
 def run(ctx: Context, rounds: int) -> Measurement:
-    m = Measurement(NAME, TITLE, TARGET)
-    stores = Stores(ctx)
     filled: set[str] = set()
 
-    def one(eng: Engine) -> float:
-        store = stores.get(eng)
+    def one(eng: Engine, store: Store) -> float:
         if eng.name not in filled:
             for n in range(COUNT):
                 eng.run(store, "create", "--name", f"bench{n}", REF, "true")
@@ -29,8 +26,4 @@ def run(ctx: Context, rounds: int) -> Measurement:
             filled.add(eng.name)
         return eng.timed(store, "ps", "-a")
 
-    try:
-        rounds_interleaved(ctx, m, rounds, one)
-    finally:
-        stores.drop()
-    return m
+    return on_busybox(ctx, Measurement(NAME, TITLE, TARGET), rounds, one)

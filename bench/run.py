@@ -3,8 +3,8 @@ container, the whole round trip.  Issue 3's target: Hull at most 0.5x Podman."""
 
 from __future__ import annotations
 
-from bench.busybox import REF, Stores
-from bench.harness import Context, Engine, Measurement, rounds_interleaved
+from bench.busybox import REF, on_busybox
+from bench.harness import Context, Measurement
 
 NAME = "run"
 TITLE = "`run --rm --network none busybox true`"
@@ -13,14 +13,5 @@ ROUNDS = 10
 
 
 def run(ctx: Context, rounds: int) -> Measurement:
-    m = Measurement(NAME, TITLE, TARGET)
-    stores = Stores(ctx)
-
-    def one(eng: Engine) -> float:
-        return eng.timed(stores.get(eng), "run", "--rm", "--network", "none", REF, "true")
-
-    try:
-        rounds_interleaved(ctx, m, rounds, one)
-    finally:
-        stores.drop()
-    return m
+    return on_busybox(ctx, Measurement(NAME, TITLE, TARGET), rounds,
+                      lambda eng, store: eng.timed(store, "run", "--rm", "--network", "none", REF, "true"))

@@ -7,8 +7,8 @@ runs for it.  Issue 4's target: Hull at most 0.5x Podman's wall time."""
 
 from __future__ import annotations
 
-from bench.busybox import REF, Stores
-from bench.harness import Context, Engine, Measurement, rounds_interleaved
+from bench.busybox import REF, on_busybox
+from bench.harness import Context, Measurement
 
 NAME = "run_net"
 TITLE = "`run --rm busybox true`, default rootless network (Hull pasta, Podman 4.3 slirp4netns)"
@@ -17,14 +17,5 @@ ROUNDS = 10
 
 
 def run(ctx: Context, rounds: int) -> Measurement:
-    m = Measurement(NAME, TITLE, TARGET)
-    stores = Stores(ctx)
-
-    def one(eng: Engine) -> float:
-        return eng.timed(stores.get(eng), "run", "--rm", REF, "true")
-
-    try:
-        rounds_interleaved(ctx, m, rounds, one)
-    finally:
-        stores.drop()
-    return m
+    return on_busybox(ctx, Measurement(NAME, TITLE, TARGET), rounds,
+                      lambda eng, store: eng.timed(store, "run", "--rm", REF, "true"))

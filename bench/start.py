@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import time
 
-from bench.busybox import REF, Stores
-from bench.harness import Context, Engine, Measurement, rounds_interleaved
+from bench.busybox import REF, on_busybox
+from bench.harness import Context, Engine, Measurement, Store
 
 NAME = "start"
 TITLE = "`start -a` of a created busybox container running `true`"
@@ -16,11 +16,7 @@ ROUNDS = 10
 
 
 def run(ctx: Context, rounds: int) -> Measurement:
-    m = Measurement(NAME, TITLE, TARGET)
-    stores = Stores(ctx)
-
-    def one(eng: Engine) -> float:
-        store = stores.get(eng)
+    def one(eng: Engine, store: Store) -> float:
         cid = eng.run(store, "create", "--network", "none", REF, "true").stdout.decode().strip()
         t0 = time.perf_counter()
         eng.run(store, "start", "-a", cid)
@@ -28,8 +24,4 @@ def run(ctx: Context, rounds: int) -> Measurement:
         eng.run(store, "rm", cid)
         return seconds
 
-    try:
-        rounds_interleaved(ctx, m, rounds, one)
-    finally:
-        stores.drop()
-    return m
+    return on_busybox(ctx, Measurement(NAME, TITLE, TARGET), rounds, one)
