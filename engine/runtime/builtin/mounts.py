@@ -21,6 +21,10 @@ from engine.runtime.syscalls import (AT_FDCWD, AT_RECURSIVE, MNT_DETACH, MS_BIND
                                      MS_PRIVATE, MS_RDONLY, MS_REC, MS_REMOUNT, MS_SHARED, MS_SLAVE,
                                      OPEN_TREE_CLOEXEC, OPEN_TREE_CLONE)
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 MS_UNBINDABLE = 1 << 17
 MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME = 1024, 2048, 1 << 21, 1 << 24
 MS_SYNCHRONOUS, MS_DIRSYNC, MS_MANDLOCK = 16, 128, 64
@@ -290,34 +294,27 @@ class RootfsBuilder:
 
     def _bind(self, source: str, dest: str, opts: MountOptions) -> None:
         src_fd = os.open(source, os.O_PATH | os.O_CLOEXEC)  # host side: the engine chose it
+        flags = MS_BIND | (MS_REC if opts.recursive else 0)
+        self._place(src_fd, dest, opts, lambda fd: self.sc.mount(fd_path(src_fd), fd_path(fd), None, flags))
+
+    def _attach(self, mnt_fd: int, dest: str, opts: MountOptions) -> None:
+        """A bind whose source the caller cloned before our user namespace existed."""
+        self._place(mnt_fd, dest, opts, lambda fd: self.sc.move_mount_onto_fd(mnt_fd, fd))
+
+    def _place(self, src_fd: int, dest: str, opts: MountOptions, put: Callable[[int], None]) -> None:
+        """put(target fd) onto `dest` opened in the rootfs (a directory or a file, as the
+        source is), refusing /proc targets; then the remount flags and propagation.
+        Closes src_fd."""
         try:
             is_dir = stat.S_ISDIR(os.fstat(src_fd).st_mode)
             fd = self.open_target(dest, directory=is_dir)
             try:
                 self._check_proc_target(fd, dest, "bind")
-                self.sc.mount(fd_path(src_fd), fd_path(fd), None, MS_BIND | (MS_REC if opts.recursive else 0))
+                put(fd)
             finally:
                 os.close(fd)
         finally:
             os.close(src_fd)
-        extra = opts.flags & ~MS_REMOUNT
-        if extra:
-            self._at(dest, lambda p: self.remount(p, extra))
-        if opts.propagation:
-            self._at(dest, lambda p: self.sc.mount(None, p, None, opts.propagation))
-
-    def _attach(self, mnt_fd: int, dest: str, opts: MountOptions) -> None:
-        """A bind whose source the caller cloned before our user namespace existed."""
-        try:
-            is_dir = stat.S_ISDIR(os.fstat(mnt_fd).st_mode)
-            fd = self.open_target(dest, directory=is_dir)
-            try:
-                self._check_proc_target(fd, dest, "bind")
-                self.sc.move_mount_onto_fd(mnt_fd, fd)
-            finally:
-                os.close(fd)
-        finally:
-            os.close(mnt_fd)
         extra = opts.flags & ~MS_REMOUNT
         if extra:
             self._at(dest, lambda p: self.remount(p, extra))
