@@ -452,6 +452,10 @@ def _signal_helper(pid: int, name: str) -> int | None:
         return None
     from engine.network.reap import kill
 
+    if name == "pasta":
+        from engine.network.pasta import leave_tap
+
+        leave_tap(pid)  # its exit does not unregister the device (~25 ms less to wait for)
     try:
         return kill(pid)
     except OSError:

@@ -98,6 +98,7 @@ _SYSCALL_NUMBERS = {
     "fsconfig": (431, 431),
     "fsmount": (432, 432),
     "close_range": (436, 436),
+    "pidfd_getfd": (438, 438),
     "open_tree": (428, 428),
     "mount_setattr": (442, 442),
     "fstatfs": (138, 44),
@@ -306,6 +307,13 @@ class Syscalls:
         nr = ffi.cast("long", _syscall_number("close_range"))
         self._check("close_range", self._libc.syscall(nr, ffi.cast("unsigned int", first),
                                                      ffi.cast("unsigned int", last), ffi.cast("unsigned int", flags)))
+
+    def pidfd_getfd(self, pidfd: int, targetfd: int) -> int:
+        """pidfd_getfd(2): a duplicate of another process's fd (close-on-exec; Linux >= 5.6)."""
+        ffi = self._ffi
+        nr = ffi.cast("long", _syscall_number("pidfd_getfd"))
+        return self._check("pidfd_getfd", self._libc.syscall(nr, ffi.cast("int", pidfd), ffi.cast("int", targetfd),
+                                                            ffi.cast("unsigned int", 0)))
 
     def seccomp_filter(self, fprog, flags: int = 0) -> None:
         """seccomp(2) SECCOMP_SET_MODE_FILTER with a struct sock_fprog the caller packed."""
