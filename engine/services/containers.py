@@ -131,16 +131,19 @@ def mount_rootfs(store: Any, c: Container) -> Path:
     if c.image_id:
         image = store.images.get(c.image_id)
         lowers = [store.layers.diff_path(chain) for chain in reversed(image.layers)]
+    volatile = bool((c.options or {}).get("rm"))  # --rm: volatile, as Podman (engine/runtime/overlay.py)
     if not lowers:
         empty = cs.dir(c.id) / "empty"
+        # a built-in pod infra (pod_infra.link_rootfs) keeps nothing in its upper dir:
+        # volatile spares pod stop/rm the syncfs of a whole filesystem at unmount
+        volatile = volatile or empty.is_symlink()
         empty.mkdir(mode=0o755, exist_ok=True)
         lowers = [empty]
     cs.make_dirs(c.id)
     from engine.services.container_userns import owned_lowers
 
     with owned_lowers(store, c, lowers) as lowers:  # --userns=auto/--uidmap: the container's owners
-        # --rm: volatile, as Podman (engine/runtime/overlay.py)
-        mount_overlay(lowers, target, cs.upper(c.id), cs.work(c.id), volatile=bool((c.options or {}).get("rm")))
+        mount_overlay(lowers, target, cs.upper(c.id), cs.work(c.id), volatile=volatile)
     return target
 
 
