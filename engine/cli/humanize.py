@@ -6,6 +6,7 @@ Kept free of imports beyond the standard `time` so the `images` path stays lean.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from engine.humanize import human_duration  # noqa: F401  (re-exported for the CLI)
 
@@ -65,3 +66,41 @@ def short_id(image_id: str, no_trunc: bool = False) -> str:
     if no_trunc:
         return "sha256:" + hex_part
     return hex_part[:12]
+
+
+def stats_fields(s: Any) -> dict:
+    """A stats sample (attributes or a dict) -> the template fields Podman knows
+    (`hull stats`, and the per-member rows of `pod stats` and GET /libpod/pods/stats)."""
+    # go-units HumanSize ("1.99MB", "0B") as Podman's stats columns; BytesSize for MemUsageBytes
+    human_size = human_size_compact
+    get = s.get if isinstance(s, dict) else (lambda k, d=None: getattr(s, k, d))
+    mem, limit = get("mem_usage", 0) or 0, get("mem_limit", 0) or 0
+    net_in, net_out = get("net_input", 0) or 0, get("net_output", 0) or 0
+    blk_in, blk_out = get("block_input", 0) or 0, get("block_output", 0) or 0
+    cpu_ns = get("cpu_nano", 0) or 0
+    cid = get("id", "") or get("container_id", "")
+    return {
+        "ID": cid[:12], "ContainerID": cid, "Name": get("name", ""),
+        "CPUPerc": f"{get('cpu_percent', 0.0) or 0.0:.2f}%",
+        "AvgCPU": f"{get('avg_cpu', 0.0) or 0.0:.2f}%",
+        "MemUsage": f"{human_size(mem)} / {human_size(limit)}",
+        "MemUsageBytes": f"{human_bytes(mem)} / {human_bytes(limit)}",
+        "MemPerc": f"{get('mem_percent', 0.0) or 0.0:.2f}%",
+        "NetIO": f"{human_size(net_in)} / {human_size(net_out)}",
+        "BlockIO": f"{human_size(blk_in)} / {human_size(blk_out)}",
+        "PIDs": str(get("pids", 0) or 0),
+        "UpTime": _duration(cpu_ns / 1e9),
+        "CPU": _duration(cpu_ns / 1e9),
+    }
+
+
+def _duration(seconds: float) -> str:
+    """Go's time.Duration.String() at millisecond precision: "1.234s", "2m3.5s"."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms" if seconds else "0s"
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    text = f"{secs:.3f}".rstrip("0").rstrip(".") + "s"
+    if hours:
+        return f"{hours}h{minutes}m{text}"
+    return f"{minutes}m{text}" if minutes else text

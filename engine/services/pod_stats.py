@@ -31,15 +31,9 @@ def reports(cfg: EngineConfig, names: list[str] | None = None, *, latest: bool =
 
 
 def _report(pod_id: str, c: Any, s: Any) -> dict[str, str]:
-    from engine.cli.humanize import human_size  # pure formatting, shared with the CLI's stats
+    from engine.cli.humanize import stats_fields  # the same texts as `hull stats`
 
-    usage = f"{human_size(s.mem_usage or 0)} / {human_size(s.mem_limit or 0)}"
-    return {
-        "Pod": pod_id[:12], "CID": c.id[:12], "Name": c.name,
-        "CPU": f"{s.cpu_percent or 0.0:.2f}%",
-        "MemUsage": usage, "MemUsageBytes": usage,
-        "Mem": f"{s.mem_percent or 0.0:.2f}%",
-        "NetIO": f"{human_size(s.net_input or 0)} / {human_size(s.net_output or 0)}",
-        "BlockIO": f"{human_size(s.block_input or 0)} / {human_size(s.block_output or 0)}",
-        "PIDS": str(s.pids or 0),
-    }
+    row = stats_fields(s)
+    return {"Pod": pod_id[:12], "CID": c.id[:12], "Name": c.name, "CPU": row["CPUPerc"],
+            "MemUsage": row["MemUsage"], "MemUsageBytes": row["MemUsageBytes"], "Mem": row["MemPerc"],
+            "NetIO": row["NetIO"], "BlockIO": row["BlockIO"], "PIDS": row["PIDs"]}

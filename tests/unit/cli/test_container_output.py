@@ -16,7 +16,7 @@ import pytest
 
 from engine.cli import events as events_cli
 from engine.cli import ps
-from engine.cli import stats as stats_cli
+from engine.cli.humanize import stats_fields
 from engine.cli.output import Printer, format_spec
 from engine.cli.terminal import RawMode, SignalProxy, attach_streams, parse_detach_keys
 from engine.errors import InvalidArgument
@@ -136,7 +136,7 @@ def test_event_lines_as_podman():
 def test_stats_row_fields():
     from engine.services.container_stats import Stats
 
-    row = stats_cli._row(Stats(id="ab" * 32, name="web", cpu_nano=1_500_000_000, cpu_percent=12.345,
+    row = stats_fields(Stats(id="ab" * 32, name="web", cpu_nano=1_500_000_000, cpu_percent=12.345,
                                mem_usage=1_000_000, mem_limit=2_000_000, mem_percent=50.0, pids=3))
     assert row["ID"] == "ab" * 6 and row["CPUPerc"] == "12.35%" and row["PIDs"] == "3"
     # go-units HumanSize / BytesSize as Podman's stats ("0B / 0B")
